@@ -1,1 +1,42 @@
-export {};
+/** The SandboxDriver contract shared by the host and every driver. Every export here is public API. */
+export type {
+  CallOptions,
+  DispatchOptions,
+  DownloadResult,
+  Enforcement,
+  ExitInfo,
+  Logger,
+  LogLevel,
+  PermissionReport,
+  PluginDescription,
+  SandboxContext,
+  SandboxDriver,
+  SandboxInstance,
+  ToolContent,
+  ToolResult,
+} from './types.js';
+
+export type { ModuleHook, ModuleTool, PluginCallContext, PluginModule } from './plugin-module.js';
+
+export {
+  CancelledError,
+  CrashedError,
+  DisposedError,
+  InvalidArgumentsError,
+  InvalidOutputError,
+  isSandboxError,
+  LoadFailedError,
+  OutputTooLargeError,
+  PermissionDeniedError,
+  RuntimeMissingError,
+  SandboxError,
+  TimeoutError,
+  ToolError,
+  ToolNotFoundError,
+} from './errors.js';
+export type { ArgumentProblem, SandboxErrorCode, SandboxErrorOptions } from './errors.js';
+
+export { errorResult, isToolResult, resultValue, toToolResult } from './result.js';
+
+export { createInMemoryDriver, simulateCrash } from './in-memory.js';
+export type { InMemoryDriverOptions, InMemoryModuleSource } from './in-memory.js';

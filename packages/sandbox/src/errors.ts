@@ -1,0 +1,150 @@
+/**
+ * Errors shared by every driver and the host. Callers branch on `code`, never on messages.
+ * `plugin`, `tool` and `driver` say where a failure came from.
+ */
+export type SandboxErrorCode =
+  | 'CANCELLED'
+  | 'CRASHED'
+  | 'DISPOSED'
+  | 'INVALID_ARGUMENTS'
+  | 'INVALID_OUTPUT'
+  | 'LOAD_FAILED'
+  | 'OUTPUT_TOO_LARGE'
+  | 'PERMISSION_DENIED'
+  | 'RUNTIME_MISSING'
+  | 'TIMEOUT'
+  | 'TOOL_ERROR'
+  | 'TOOL_NOT_FOUND';
+
+export interface SandboxErrorOptions {
+  plugin?: string;
+  tool?: string;
+  driver?: string;
+  cause?: unknown;
+  data?: Record<string, unknown>;
+}
+
+export class SandboxError extends Error {
+  readonly code: SandboxErrorCode;
+  readonly plugin: string | undefined;
+  readonly tool: string | undefined;
+  readonly driver: string | undefined;
+  readonly data: Record<string, unknown>;
+
+  constructor(code: SandboxErrorCode, message: string, opts: SandboxErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.plugin = opts.plugin;
+    this.tool = opts.tool;
+    this.driver = opts.driver;
+    this.data = opts.data ?? {};
+  }
+}
+
+const where = (o: SandboxErrorOptions) =>
+  [o.plugin && `plugin "${o.plugin}"`, o.tool && `tool "${o.tool}"`].filter(Boolean).join(', ');
+
+/** `data`: `{ timeoutMs, elapsedMs }`. */
+export class TimeoutError extends SandboxError {
+  constructor(timeoutMs: number, opts: SandboxErrorOptions & { elapsedMs?: number } = {}) {
+    super('TIMEOUT', `${where(opts) || 'call'} timed out after ${timeoutMs} ms`, {
+      ...opts,
+      data: { timeoutMs, elapsedMs: opts.elapsedMs, ...opts.data },
+    });
+  }
+}
+
+/** `data`: `{ exitCode?, signal?, stderr? }`. */
+export class CrashedError extends SandboxError {
+  constructor(detail: string, opts: SandboxErrorOptions = {}) {
+    super('CRASHED', `${where(opts) || 'plugin'} crashed: ${detail}`, opts);
+  }
+}
+
+export class ToolNotFoundError extends SandboxError {
+  constructor(tool: string, opts: SandboxErrorOptions & { available?: string[] } = {}) {
+    const list = opts.available?.length ? ` (available: ${opts.available.join(', ')})` : '';
+    super('TOOL_NOT_FOUND', `${opts.plugin ? `plugin "${opts.plugin}" has no` : 'no'} tool "${tool}"${list}`, {
+      ...opts,
+      tool,
+      data: { available: opts.available ?? [], ...opts.data },
+    });
+  }
+}
+
+export interface ArgumentProblem {
+  path: string;
+  message: string;
+}
+
+/** `problems`: every failing path of the arguments against the tool's `inputSchema`. */
+export class InvalidArgumentsError extends SandboxError {
+  readonly problems: ArgumentProblem[];
+  constructor(problems: ArgumentProblem[], opts: SandboxErrorOptions = {}) {
+    const list = problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ');
+    super('INVALID_ARGUMENTS', `invalid arguments for ${where(opts) || 'tool'}: ${list}`, opts);
+    this.problems = problems;
+  }
+}
+
+export class InvalidOutputError extends SandboxError {
+  constructor(detail: string, opts: SandboxErrorOptions = {}) {
+    super('INVALID_OUTPUT', `${where(opts) || 'plugin'} returned invalid output: ${detail}`, opts);
+  }
+}
+
+export class PermissionDeniedError extends SandboxError {
+  constructor(detail: string, opts: SandboxErrorOptions = {}) {
+    super('PERMISSION_DENIED', `${where(opts) || 'plugin'} permission denied: ${detail}`, opts);
+  }
+}
+
+/** `data`: `{ limitBytes, bytes? }`. */
+export class OutputTooLargeError extends SandboxError {
+  constructor(limitBytes: number, opts: SandboxErrorOptions & { bytes?: number } = {}) {
+    super('OUTPUT_TOO_LARGE', `${where(opts) || 'plugin'} output exceeds ${limitBytes} bytes`, {
+      ...opts,
+      data: { limitBytes, bytes: opts.bytes, ...opts.data },
+    });
+  }
+}
+
+/** `data`: `{ runtime, install }`. */
+export class RuntimeMissingError extends SandboxError {
+  constructor(runtime: string, install: string, opts: SandboxErrorOptions = {}) {
+    super('RUNTIME_MISSING', `runtime "${runtime}" is not installed${opts.plugin ? ` (needed by plugin "${opts.plugin}")` : ''}: ${install}`, {
+      ...opts,
+      data: { runtime, install, ...opts.data },
+    });
+  }
+}
+
+export class LoadFailedError extends SandboxError {
+  constructor(detail: string, opts: SandboxErrorOptions = {}) {
+    super('LOAD_FAILED', `${opts.plugin ? `plugin "${opts.plugin}"` : 'plugin'} failed to load: ${detail}`, opts);
+  }
+}
+
+/** The plugin's tool ran and reported a failure of its own (the message is the plugin's). */
+export class ToolError extends SandboxError {
+  constructor(detail: string, opts: SandboxErrorOptions = {}) {
+    super('TOOL_ERROR', `${where(opts) || 'tool'} failed: ${detail}`, opts);
+  }
+}
+
+export class CancelledError extends SandboxError {
+  constructor(opts: SandboxErrorOptions & { reason?: unknown } = {}) {
+    super('CANCELLED', `${where(opts) || 'call'} was cancelled`, { ...opts, cause: opts.reason ?? opts.cause });
+  }
+}
+
+export class DisposedError extends SandboxError {
+  constructor(opts: SandboxErrorOptions = {}) {
+    super('DISPOSED', `${opts.plugin ? `plugin "${opts.plugin}"` : 'sandbox'} was disposed`, opts);
+  }
+}
+
+export function isSandboxError(value: unknown): value is SandboxError {
+  return value instanceof SandboxError;
+}

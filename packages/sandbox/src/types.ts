@@ -1,0 +1,106 @@
+import type { PluginManifest, SandboxKind, ToolDef } from '@clawdesk/manifest';
+
+/** What a plugin's tool returns: the MCP `tools/call` result shape. */
+export interface ToolResult {
+  content: ToolContent[];
+  /** Structured value when the plugin returned JSON (wasm, native, plugin-sdk). */
+  structuredContent?: unknown;
+  /** The plugin reported a tool-level failure (MCP `isError`). */
+  isError?: boolean;
+}
+
+export type ToolContent =
+  | { type: 'text'; text: string }
+  | { type: 'image'; data: string; mimeType: string }
+  | { type: 'resource'; resource: unknown }
+  | { type: string; [key: string]: unknown };
+
+/** What a running plugin says it offers. */
+export interface PluginDescription {
+  tools: ToolDef[];
+  hooks: string[];
+}
+
+export interface CallOptions {
+  /** Aborts the call; the driver rejects with `signal.reason` wrapped as a `CancelledError`. */
+  signal: AbortSignal;
+  /** Hard limit for this call. Past it the driver rejects with `TimeoutError` and recycles the sandbox if it can. */
+  timeoutMs: number;
+}
+
+export type DispatchOptions = CallOptions;
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type LogLevel = keyof Logger;
+
+/** Result of the host's `browser_download` on behalf of a plugin. */
+export interface DownloadResult {
+  /** Absolute path of the downloaded file, inside the plugin's data dir. */
+  path: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+}
+
+/** What the host gives one plugin instance: its host functions and its place on disk. */
+export interface SandboxContext {
+  /** The plugin's validated manifest. */
+  readonly manifest: PluginManifest;
+  /** Absolute, private, writable directory for this plugin. Exists before `instantiate` is called. */
+  readonly dataDir: string;
+  /** Plugin configuration from the host app (Extism `config`, OpenClaw `pluginConfig`). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Logger already scoped to this plugin. */
+  readonly logger: Logger;
+  /** Host-side download honouring the plugin's `browserCdn` rules and `network.allowedHosts`. */
+  browserDownload(url: string, opts?: { signal?: AbortSignal }): Promise<DownloadResult>;
+}
+
+/** Why an instance stopped on its own. */
+export interface ExitInfo {
+  /** `crash`: died unexpectedly; `timeout`/`memory`: killed by the driver for a limit; `disposed`: we closed it. */
+  reason: 'crash' | 'timeout' | 'memory' | 'disposed';
+  code?: number | null;
+  signal?: string | null;
+  message?: string;
+}
+
+/** One running copy of one plugin. */
+export interface SandboxInstance {
+  describe(): Promise<PluginDescription>;
+  callTool(name: string, args: unknown, opts: CallOptions): Promise<ToolResult>;
+  /** Deliver a hook event; resolves to the plugin's answer (used by message transforms). */
+  dispatch(hook: string, payload: unknown, opts: DispatchOptions): Promise<unknown>;
+  /** Frees everything: threads, children, fds. Idempotent. Rejects in-flight calls with `DisposedError`. */
+  dispose(): Promise<void>;
+  /** Called once when the instance ends for any reason other than `dispose()`. Returns an unsubscribe function. */
+  onExit(listener: (info: ExitInfo) => void): () => void;
+}
+
+/** How well a driver enforces each permission of a manifest; shown by `inspect` and warned at load. */
+export interface PermissionReport {
+  network: Enforcement;
+  fsRead: Enforcement;
+  fsWrite: Enforcement;
+  env: Enforcement;
+  memory: Enforcement;
+  timeout: Enforcement;
+}
+
+export type Enforcement = 'enforced' | 'partial' | 'not-enforced';
+
+export interface SandboxDriver {
+  readonly kind: SandboxKind;
+  /** npm package that provides the driver, for error messages ("install @clawdesk/sandbox-wasm"). */
+  readonly packageName: string;
+  supports(manifest: PluginManifest): boolean;
+  /** What this driver can and cannot enforce for this manifest. */
+  enforcement(manifest: PluginManifest): PermissionReport;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<SandboxInstance>;
+}

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+
+const ROOT = [
+  'CancelledError',
+  'CrashedError',
+  'DisposedError',
+  'InvalidArgumentsError',
+  'InvalidOutputError',
+  'LoadFailedError',
+  'OutputTooLargeError',
+  'PermissionDeniedError',
+  'RuntimeMissingError',
+  'SandboxError',
+  'TimeoutError',
+  'ToolError',
+  'ToolNotFoundError',
+  'createInMemoryDriver',
+  'errorResult',
+  'isSandboxError',
+  'isToolResult',
+  'resultValue',
+  'simulateCrash',
+  'toToolResult',
+];
+const CONFORMANCE = ['ECHO_PAYLOADS', 'bigPayload', 'createConformanceCases', 'createRecordingLogger', 'createTestContext', 'defineConformanceSuite'];
+
+describe('the published surface', () => {
+  test('the export map has the root, ./conformance and ./package.json, each with import and require types', () => {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './conformance', './package.json']);
+    expect(pkg.exports['./conformance']).toEqual({
+      import: { types: './dist/conformance.d.ts', default: './dist/conformance.js' },
+      require: { types: './dist/conformance.d.cts', default: './dist/conformance.cjs' },
+    });
+  });
+
+  test('the built entries export exactly the documented names, through import and through require', () => {
+    const script = `
+      const names = (m) => Object.keys(m).filter((k) => k !== 'default' && k !== 'module.exports').sort();
+      const cjs = [names(require('@clawdesk/sandbox')), names(require('@clawdesk/sandbox/conformance'))];
+      Promise.all([import('@clawdesk/sandbox'), import('@clawdesk/sandbox/conformance')])
+        .then((esm) => console.log(JSON.stringify({ cjs, esm: esm.map(names) })));`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url), env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+    const sorted = (list: string[]) => [...list].sort();
+    const expected = [sorted(ROOT), sorted(CONFORMANCE)];
+    expect(JSON.parse(out.toString())).toEqual({ cjs: expected, esm: expected });
+  });
+
+  test('a consumer without @types/jest type-checks against the built root and conformance types', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clawdesk-consumer-'));
+    try {
+      const consumer = join(dir, 'consumer.ts');
+      writeFileSync(
+        consumer,
+        [
+          "import { defineConformanceSuite, createTestContext } from '@clawdesk/sandbox/conformance';",
+          "import { createInMemoryDriver, type PluginModule } from '@clawdesk/sandbox';",
+          "const mod: PluginModule = { tools: { echo: { description: 'echo', run: (a) => a } } };",
+          'defineConformanceSuite({',
+          "  name: 'x',",
+          '  createDriver: () => createInMemoryDriver({ modules: { x: mod } }),',
+          "  loadPlugin: async () => { throw new Error('types only'); },",
+          '  createContext: createTestContext,',
+          '  runner: { describe: (_n, body) => body(), test: () => {} },',
+          '});',
+        ].join('\n'),
+      );
+      const program = ts.createProgram([consumer], {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        types: ['node'],
+        typeRoots: [fileURLToPath(new URL('../../../node_modules/@types', import.meta.url))],
+        paths: { '@clawdesk/sandbox': [dist('index.d.ts')], '@clawdesk/sandbox/conformance': [dist('conformance.d.ts')] },
+      });
+      const ours = program.getSourceFiles().filter((f) => f.fileName.startsWith(dist('')));
+      expect(ours.map((f) => basename(f.fileName)).sort()).toEqual(expect.arrayContaining(['conformance.d.ts', 'index.d.ts']));
+      // Only the consumer and our own .d.ts files: checking all of @types/node and zod takes many seconds.
+      const own = program.getSourceFile(consumer);
+      if (own === undefined) throw new Error('the consumer file is not part of the program');
+      const checked = [own, ...ours];
+      const diagnostics = [
+        ...program.getOptionsDiagnostics(),
+        ...program.getGlobalDiagnostics(),
+        ...checked.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
+      ];
+      expect(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
