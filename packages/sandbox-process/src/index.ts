@@ -1,1 +1,14 @@
-export {};
+/** @clawdesk/sandbox-process: run clawdesk plugins as child processes. Every export here is public API. */
+export { createProcessDriver, PACKAGE_NAME } from './driver.js';
+export type { ProcessDriver } from './driver.js';
+export type { ProcessInstance } from './instance.js';
+
+export {
+  DEFAULT_CANCEL_GRACE_MS,
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_START_TIMEOUT_MS,
+} from './options.js';
+export type { ProcessDriverOptions, ProcessRuntime } from './options.js';
+
+export { CLAWDESK_PROTOCOL, HOST_METHODS, MCP_PROTOCOL_VERSION, PLUGIN_METHODS } from './protocol.js';

@@ -1,0 +1,89 @@
+import type { PluginManifest } from '@clawdesk/manifest';
+import {
+  LoadFailedError,
+  RuntimeMissingError,
+  type PermissionReport,
+  type SandboxContext,
+  type SandboxDriver,
+} from '@clawdesk/sandbox';
+import { ProcessInstance } from './instance.js';
+import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
+import { ADAPTERS } from './runtime/adapters.js';
+import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
+import { grantsFor } from './runtime/grants.js';
+import { buildLaunch } from './runtime/launch.js';
+
+export const PACKAGE_NAME = '@clawdesk/sandbox-process';
+
+/** For a manifest this driver does not run: claim nothing. */
+const NOTHING_ENFORCED: PermissionReport = {
+  network: 'not-enforced',
+  fsRead: 'not-enforced',
+  fsWrite: 'not-enforced',
+  env: 'not-enforced',
+  memory: 'not-enforced',
+  timeout: 'not-enforced',
+};
+
+const isProcessRuntime = (runtime: string): runtime is ProcessRuntime => PROCESS_RUNTIMES.includes(runtime as ProcessRuntime);
+
+/** The driver's own view of a plugin: its instance type exposes `pid` for diagnostics. */
+export interface ProcessDriver extends SandboxDriver {
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<ProcessInstance>;
+}
+
+/**
+ * Runs `sandbox: "process"` plugins (runtime node, bun or deno) as child processes speaking
+ * MCP-compatible JSON-RPC over stdio. Options are validated here, before any plugin is loaded.
+ */
+export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
+  const config = resolveOptions(options);
+
+  const enforcement = (manifest: PluginManifest): PermissionReport => {
+    if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
+    // The report depends on the manifest's grants only, not on where the data dir is.
+    return ADAPTERS[manifest.runtime].enforcement(grantsFor(manifest, manifest.dir));
+  };
+
+  return {
+    kind: 'process',
+    packageName: PACKAGE_NAME,
+    // OpenClaw plugins are not stdio servers: they need @clawdesk/openclaw's runner.
+    supports: (manifest) => manifest.sandbox === 'process' && isProcessRuntime(manifest.runtime) && manifest.format !== 'openclaw',
+    enforcement,
+    async instantiate(manifest, ctx, opts = {}) {
+      const where = { plugin: manifest.name, driver: 'process' };
+      if (manifest.sandbox !== 'process' || !isProcessRuntime(manifest.runtime)) {
+        throw new LoadFailedError(
+          `${PACKAGE_NAME} runs sandbox "process" with runtime node, bun or deno; this plugin has sandbox "${manifest.sandbox}", runtime "${manifest.runtime}"`,
+          where,
+        );
+      }
+      const runtime = manifest.runtime;
+      const binary = resolveRuntimeBinary(runtime, config.runtimes[runtime]);
+      if (!binary) {
+        throw new RuntimeMissingError(runtime, INSTALL_HINTS[runtime], { ...where, data: { configured: config.runtimes[runtime] ?? null } });
+      }
+      warnGaps(manifest, ctx);
+      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
+      return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
+    },
+  };
+
+  /** Never claim what the runtime cannot do: one warning per load naming every gap. */
+  function warnGaps(manifest: PluginManifest, ctx: SandboxContext): void {
+    const runtime = manifest.runtime as ProcessRuntime;
+    const grants = grantsFor(manifest, ctx.dataDir);
+    const report = ADAPTERS[runtime].enforcement(grants);
+    const gaps = ADAPTERS[runtime].gaps(grants);
+    const notEnforced = Object.entries(report).filter(([, v]) => v === 'not-enforced').map(([k]) => k);
+    const partial = Object.entries(report).filter(([, v]) => v === 'partial').map(([k]) => k);
+    if (notEnforced.length === 0 && partial.length === 0) return;
+    ctx.logger.warn(`the ${runtime} process sandbox does not fully enforce this plugin's permissions`, {
+      runtime,
+      notEnforced,
+      partial,
+      why: Object.fromEntries([...notEnforced, ...partial].map((k) => [k, gaps[k as keyof PermissionReport] ?? ''])),
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import { toRpcMessage, type RpcMessage } from './messages.js';
+
+/** One complete stdout line: a protocol message, or noise to log and skip. */
+export type LineEvent =
+  | { kind: 'message'; message: RpcMessage }
+  | { kind: 'noise'; line: string; reason: string };
+
+/** A single line grew past the cap. The reader holds at most `limitBytes` bytes, never more. */
+export class LineTooLongError extends Error {
+  readonly code = 'LINE_TOO_LONG';
+  readonly limitBytes: number;
+  /** Bytes seen of the offending line when it crossed the cap (it may be longer still). */
+  readonly bytes: number;
+  constructor(limitBytes: number, bytes: number) {
+    super(`a message line exceeds ${limitBytes} bytes (${bytes} bytes so far)`);
+    this.name = 'LineTooLongError';
+    this.limitBytes = limitBytes;
+    this.bytes = bytes;
+  }
+}
+
+const NEWLINE = 0x0a;
+const decoder = new TextDecoder('utf-8');
+
+/**
+ * Splits a byte stream into newline-delimited JSON-RPC messages. Pure: no streams, no I/O.
+ * Bytes are joined before decoding, so a multi-byte character split across chunks survives.
+ * Blank lines are ignored; lines that are not JSON or not JSON-RPC come back as `noise`.
+ */
+export class LineReader {
+  readonly #maxLineBytes: number;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #failed: LineTooLongError | undefined;
+
+  constructor(options: { maxLineBytes: number }) {
+    this.#maxLineBytes = options.maxLineBytes;
+  }
+
+  /** Bytes held for the incomplete trailing line. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Feeds one chunk; returns the events of the lines it completed. Throws `LineTooLongError`, then keeps throwing. */
+  push(chunk: Uint8Array): LineEvent[] {
+    if (this.#failed) throw this.#failed;
+    const events: LineEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
+      const size = this.#pendingBytes + piece.length;
+      if (size > this.#maxLineBytes) {
+        this.#pending = [];
+        this.#pendingBytes = 0;
+        this.#failed = new LineTooLongError(this.#maxLineBytes, size);
+        throw this.#failed;
+      }
+      if (end === -1) {
+        // Copy: the caller may reuse its buffer.
+        if (piece.length > 0) this.#pending.push(piece.slice());
+        this.#pendingBytes = size;
+        return events;
+      }
+      const event = parseLine(this.#take(piece));
+      if (event) events.push(event);
+      start = end + 1;
+    }
+  }
+
+  /** End of input: an unterminated last line is still delivered. */
+  end(): LineEvent[] {
+    if (this.#failed || this.#pendingBytes === 0) return [];
+    const event = parseLine(this.#take(new Uint8Array(0)));
+    return event ? [event] : [];
+  }
+
+  #take(last: Uint8Array): string {
+    let bytes = last;
+    if (this.#pending.length > 0) {
+      bytes = new Uint8Array(this.#pendingBytes + last.length);
+      let offset = 0;
+      for (const part of this.#pending) {
+        bytes.set(part, offset);
+        offset += part.length;
+      }
+      bytes.set(last, offset);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+    }
+    return decoder.decode(bytes);
+  }
+}
+
+function parseLine(raw: string): LineEvent | undefined {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  if (line.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { kind: 'noise', line, reason: 'not JSON' };
+  }
+  const message = toRpcMessage(value);
+  if ('invalid' in message) return { kind: 'noise', line, reason: `not a JSON-RPC 2.0 message: ${message.invalid}` };
+  return { kind: 'message', message };
+}
+
+/** The wire form of one message: compact JSON plus `\n` (JSON.stringify never emits a raw newline). */
+export function serializeMessage(message: RpcMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}

@@ -1,0 +1,101 @@
+import type { PermissionReport } from '@clawdesk/sandbox';
+import type { ProcessRuntime } from '../options.js';
+import type { Grants } from './grants.js';
+
+/** How one runtime is started and what it can enforce. */
+export interface RuntimeAdapter {
+  /** Command-line arguments before and including the entry file. */
+  args(grants: Grants, moduleReads: string[]): string[];
+  enforcement(grants: Grants): PermissionReport;
+  /** Why an entry of the report is not `enforced`, for the load warning and the docs. */
+  gaps(grants: Grants): Partial<Record<keyof PermissionReport, string>>;
+  /** Variables the runtime itself needs, added to the minimal environment. */
+  env(hostEnv: NodeJS.ProcessEnv): Record<string, string>;
+  /** Whether imports of dependencies need `--allow-fs-read` on their files (node) or not (deno loads modules without read permission). */
+  readsModules: boolean;
+}
+
+const HEAP_ONLY = 'the heap limit covers the JavaScript heap only, not Buffers or native memory';
+const SPAWN_ESCAPES = 'child processes (extra.allowChildProcess) run outside the permission model';
+
+/**
+ * What a runtime with a permission model enforces; `coversNetwork` says whether the model includes the
+ * network. With child processes allowed, whatever it checks can be sidestepped by a spawned program.
+ */
+function permissionModel(grants: Grants, coversNetwork: boolean): PermissionReport {
+  const checked = grants.allowChildProcess ? 'partial' : 'enforced';
+  return { network: coversNetwork ? checked : 'not-enforced', fsRead: checked, fsWrite: checked, env: checked, memory: 'partial', timeout: 'enforced' };
+}
+
+const node: RuntimeAdapter = {
+  args: (g, moduleReads) => [
+    '--permission',
+    // One flag per path: Node 24 does not split a single value on commas.
+    ...[...g.read, ...moduleReads].map((p) => `--allow-fs-read=${p}`),
+    ...g.write.map((p) => `--allow-fs-write=${p}`),
+    ...(g.allowChildProcess ? ['--allow-child-process'] : []),
+    ...(g.allowWorker ? ['--allow-worker'] : []),
+    `--max-old-space-size=${g.memoryMb}`,
+    g.entry,
+  ],
+  enforcement: (g) => permissionModel(g, false),
+  gaps: (g) => ({
+    network: 'Node has no network permission: fetch and sockets are not blocked',
+    memory: HEAP_ONLY,
+    ...(g.allowChildProcess ? { fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
+  }),
+  env: () => ({}),
+  readsModules: true,
+};
+
+const deno: RuntimeAdapter = {
+  args: (g) => [
+    'run',
+    '--no-prompt',
+    '--no-lock',
+    `--allow-read=${g.read.join(',')}`,
+    `--allow-write=${g.write.join(',')}`,
+    ...(g.allowedHosts.length > 0 ? [`--allow-net=${g.allowedHosts.join(',')}`] : []),
+    ...(g.env.length > 0 ? [`--allow-env=${g.env.join(',')}`] : []),
+    ...(g.allowChildProcess ? ['--allow-run'] : []),
+    `--v8-flags=--max-old-space-size=${g.memoryMb}`,
+    g.entry,
+  ],
+  enforcement: (g) => permissionModel(g, true),
+  gaps: (g) => ({
+    memory: HEAP_ONLY,
+    ...(g.allowChildProcess ? { network: SPAWN_ESCAPES, fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
+  }),
+  // No update check or prompt from a sandboxed runtime; reuse the host's module cache when it has one.
+  env: (hostEnv) => ({
+    DENO_NO_UPDATE_CHECK: '1',
+    DENO_NO_PROMPT: '1',
+    ...(hostEnv.DENO_DIR ? { DENO_DIR: hostEnv.DENO_DIR } : {}),
+  }),
+  readsModules: false,
+};
+
+const NO_MODEL = 'Bun has no permission model';
+
+const bun: RuntimeAdapter = {
+  args: (g) => [g.entry],
+  enforcement: () => ({
+    network: 'not-enforced',
+    fsRead: 'not-enforced',
+    fsWrite: 'not-enforced',
+    env: 'partial',
+    memory: 'not-enforced',
+    timeout: 'enforced',
+  }),
+  gaps: () => ({
+    network: `${NO_MODEL}: the network is not restricted`,
+    fsRead: `${NO_MODEL}: the file system is not restricted`,
+    fsWrite: `${NO_MODEL}: the file system is not restricted`,
+    env: "the environment is scrubbed, but the plugin can read its parent's /proc/<pid>/environ",
+    memory: `${NO_MODEL}: no heap limit is applied`,
+  }),
+  env: () => ({ DO_NOT_TRACK: '1' }),
+  readsModules: false,
+};
+
+export const ADAPTERS: Record<ProcessRuntime, RuntimeAdapter> = { node, deno, bun };

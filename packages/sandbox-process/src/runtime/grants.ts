@@ -1,0 +1,83 @@
+import { readdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { PluginManifest } from '@clawdesk/manifest';
+
+/** What a manifest asks of the process sandbox, with paths made absolute. Runtime adapters turn this into flags. */
+export interface Grants {
+  /** Absolute path of the entry file. */
+  entry: string;
+  /** Directories and files the plugin may read: its own dir, `permissions.fs.read`, its data dir. */
+  read: string[];
+  /** `permissions.fs.write` and the data dir. */
+  write: string[];
+  allowedHosts: string[];
+  env: string[];
+  memoryMb: number;
+  /** `extra.allowChildProcess === true`: the plugin may spawn processes (which run outside the runtime's permission model). */
+  allowChildProcess: boolean;
+  /** `extra.allowWorker === true`: the plugin may start worker threads (node). */
+  allowWorker: boolean;
+}
+
+/** Permission checks compare real paths, so symlinks are resolved where the path exists. */
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
+
+const unique = (paths: string[]) => [...new Set(paths)];
+
+export function grantsFor(manifest: PluginManifest, dataDir: string): Grants {
+  const dir = real(manifest.dir);
+  const inDir = (p: string) => real(path.resolve(dir, p));
+  const { permissions, extra } = manifest;
+  return {
+    entry: path.resolve(dir, manifest.entry),
+    read: unique([dir, ...permissions.fs.read.map(inDir), real(dataDir)]),
+    write: unique([...permissions.fs.write.map(inDir), real(dataDir)]),
+    allowedHosts: [...permissions.network.allowedHosts],
+    env: [...permissions.env],
+    memoryMb: permissions.memoryMb,
+    allowChildProcess: extra.allowChildProcess === true,
+    allowWorker: extra.allowWorker === true,
+  };
+}
+
+/**
+ * The `node_modules` folders Node's resolver would search above `dir`, plus the real locations of
+ * the packages linked into them (workspaces, pnpm): what a plugin needs to read to import its dependencies.
+ */
+export function ancestorModulePaths(dir: string): string[] {
+  const found: string[] = [];
+  let current = path.dirname(real(dir));
+  for (;;) {
+    const modules = path.join(current, 'node_modules');
+    const entries = list(modules);
+    if (entries) {
+      found.push(real(modules));
+      for (const entry of entries) {
+        if (entry.isSymbolicLink()) found.push(real(path.join(modules, entry.name)));
+        else if (entry.isDirectory() && entry.name.startsWith('@')) {
+          for (const scoped of list(path.join(modules, entry.name)) ?? []) {
+            if (scoped.isSymbolicLink()) found.push(real(path.join(modules, entry.name, scoped.name)));
+          }
+        }
+      }
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return unique(found);
+}
+
+function list(dir: string) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURES_DIR, fixtureManifest, opts, settle, start } from '../support/plugins.js';
+import { removeHostDataDirs, runHost } from '../support/host-process.js';
+
+const SECRET = 'clawdesk-test-secret-4f9a1c';
+const outside = path.join(FIXTURES_DIR, 'fs-escape', 'escaped.txt');
+
+describe('permissions', () => {
+  afterEach(() => rmSync(outside, { force: true }));
+  afterAll(removeHostDataDirs);
+
+  test.each([
+    ['node', { permission: 'FileSystemRead', resource: '/etc/passwd' }],
+    ['deno', {}],
+  ] as const)('on %s, reading /etc/passwd rejects with PermissionDeniedError and the plugin stays usable', async (runtime, detail) => {
+    const { instance, ctx, close } = await start(fixtureManifest('fs-escape', { runtime }));
+    try {
+      const denied = (await settle(instance.callTool('read', { file: '/etc/passwd' }, opts()))) as { ok: boolean; error: any };
+      expect(denied.ok).toBe(false);
+      expect(denied.error.code).toBe('PERMISSION_DENIED');
+      expect(denied.error.message).toMatch(/^plugin "fs-escape", tool "read" permission denied: /);
+      expect(denied.error.data).toMatchObject({ rpcCode: -32003, ...detail });
+
+      const wrote = await instance.callTool('writeData', {}, opts());
+      expect(wrote.structuredContent).toEqual({ wrote: path.join(ctx.dataDir, 'note.txt') });
+      expect(readFileSync(path.join(ctx.dataDir, 'note.txt'), 'utf8')).toBe('mine');
+    } finally {
+      await close();
+    }
+  });
+
+  test.each(['node', 'deno'] as const)('on %s, writing outside the data dir and fs.write is denied and nothing is written', async (runtime) => {
+    const { instance, close } = await start(fixtureManifest('fs-escape', { runtime }));
+    try {
+      for (const file of [outside, '/tmp/clawdesk-escape.txt']) {
+        const denied = (await settle(instance.callTool('write', { file }, opts()))) as { error: any };
+        expect(denied.error.code).toBe('PERMISSION_DENIED');
+        expect(existsSync(file)).toBe(false);
+      }
+      expect((await instance.callTool('read', { file: path.join(FIXTURES_DIR, 'fs-escape', 'plugin.mjs') }, opts())).isError).toBeUndefined();
+    } finally {
+      await close();
+    }
+  });
+
+  test('fs.write grants writing inside the plugin dir', async () => {
+    const { instance, close } = await start(fixtureManifest('fs-escape', { permissions: { fs: { write: ['./escaped.txt'] } } }));
+    try {
+      expect((await instance.callTool('write', { file: outside }, opts())).structuredContent).toEqual({ wrote: outside });
+      expect(readFileSync(outside, 'utf8')).toBe('escaped');
+    } finally {
+      await close();
+    }
+  });
+
+  test.each([
+    ['node', 'where process.env holds only PATH, HOME, NO_COLOR and the declared variable', { value: ['DECLARED_VAR', 'HOME', 'NO_COLOR', 'PATH'] }, { value: null }, 'ERR_ACCESS_DENIED'],
+    ['deno', 'where undeclared variables cannot even be asked for', { error: 'NotCapable' }, { error: 'NotCapable' }, 'NotCapable'],
+  ] as const)(
+    "on %s, a secret in the host's environment reaches the plugin neither through process.env nor through /proc/<ppid>/environ, %s",
+    async (runtime, _how, all, secret, environError) => {
+      const { report, host } = await runHost(
+        'env-read',
+        { runtime, permissions: { env: ['DECLARED_VAR'] } },
+        { tool: 'env', args: { names: ['DECLARED_VAR', 'HOST_SECRET'] } },
+        'dispose',
+        { HOST_SECRET: SECRET, DECLARED_VAR: 'visible' },
+      );
+      await host;
+      const seen = report.result.structuredContent;
+      expect(JSON.stringify(report)).not.toContain(SECRET);
+      expect('value' in all ? { value: Object.keys(seen.all.value).sort() } : seen.all).toEqual(all);
+      expect(seen.named).toEqual({ DECLARED_VAR: { value: 'visible' }, HOST_SECRET: secret });
+      expect(seen.parentEnviron).toEqual({ error: environError });
+    },
+  );
+
+  test("on bun the environment is scrubbed but /proc/<ppid>/environ leaks the host's, which is why env is reported 'partial'", async () => {
+    const { report, host } = await runHost('env-read', { runtime: 'bun' }, { tool: 'env', args: { names: ['HOST_SECRET'] } }, 'dispose', {
+      HOST_SECRET: SECRET,
+    });
+    await host;
+    const seen = report.result.structuredContent;
+    expect(JSON.stringify(seen.all)).not.toContain(SECRET);
+    expect(seen.named).toEqual({ HOST_SECRET: { value: null } });
+    expect(seen.parentEnviron.value).toContain(`HOST_SECRET=${SECRET}`);
+  });
+});

@@ -1,0 +1,64 @@
+import { Writable } from 'node:stream';
+import { LineWriter } from '../../src/jsonrpc/line-writer.js';
+import type { RpcMessage } from '../../src/jsonrpc/messages.js';
+
+/** A writable that takes one write at a time, slowly, with a tiny buffer, so backpressure kicks in. */
+function slowSink() {
+  const writes: string[] = [];
+  const stream = new Writable({
+    highWaterMark: 16,
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString());
+      setTimeout(done, 1);
+    },
+  });
+  return { stream, writes };
+}
+
+const message = (i: number): RpcMessage => ({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { pad: 'é'.repeat(i * 13) } });
+
+describe('LineWriter', () => {
+  test('concurrent writes reach the stream as whole lines, one write per message, in call order', async () => {
+    const { stream, writes } = slowSink();
+    const writer = new LineWriter(stream);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.write(message(i))));
+    expect(writes).toHaveLength(50);
+    writes.forEach((line, i) => {
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.slice(0, -1)).not.toContain('\n');
+      expect(JSON.parse(line)).toEqual(message(i));
+    });
+  });
+
+  test('it waits for drain instead of piling into a full stream', async () => {
+    const { stream } = slowSink();
+    const writer = new LineWriter(stream);
+    const pending = Array.from({ length: 20 }, (_, i) => writer.write(message(i + 5)));
+    // Had the writer ignored backpressure, all 20 lines would sit in the stream's buffer now.
+    expect(stream.writableLength).toBeLessThan(2 * 100);
+    await Promise.all(pending);
+  });
+
+  test('writes after the stream failed reject with the stream error, and an error never goes unhandled', async () => {
+    const stream = new Writable({
+      write(_chunk, _encoding, done) {
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const writer = new LineWriter(stream);
+    const first = writer.write(message(1)).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(writer.write(message(2))).rejects.toThrow(/EPIPE|closed/);
+    expect(['resolved', 'write EPIPE']).toContain(await first);
+  });
+
+  test('writes to an ended stream reject', async () => {
+    const { stream } = slowSink();
+    const writer = new LineWriter(stream);
+    stream.end();
+    await expect(writer.write(message(1))).rejects.toThrow('stream is closed');
+  });
+});

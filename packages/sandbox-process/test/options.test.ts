@@ -1,0 +1,52 @@
+import {
+  createProcessDriver,
+  DEFAULT_CANCEL_GRACE_MS,
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_START_TIMEOUT_MS,
+  PACKAGE_NAME,
+  type ProcessDriverOptions,
+} from '../src/index.js';
+import { resolveOptions } from '../src/options.js';
+
+interface InvalidCase {
+  options: unknown;
+  message: string;
+}
+
+const invalid: InvalidCase[] = [
+  { options: { startTimeoutMs: 0 }, message: 'createProcessDriver: option "startTimeoutMs" must be an integer >= 1, got 0 (number)' },
+  { options: { startTimeoutMs: '5s' }, message: 'createProcessDriver: option "startTimeoutMs" must be an integer >= 1, got "5s" (string)' },
+  { options: { cancelGraceMs: -1 }, message: 'createProcessDriver: option "cancelGraceMs" must be an integer >= 0, got -1 (number)' },
+  { options: { killGraceMs: 1.5 }, message: 'createProcessDriver: option "killGraceMs" must be an integer >= 0, got 1.5 (number)' },
+  { options: { maxMessageBytes: 10 }, message: 'createProcessDriver: option "maxMessageBytes" must be an integer >= 1024, got 10 (number)' },
+  { options: { maxMessageBytes: null }, message: 'createProcessDriver: option "maxMessageBytes" must be an integer >= 1024, got null (null)' },
+  { options: { runtimes: { python: '/usr/bin/python3' } }, message: 'createProcessDriver: option "runtimes" has unknown runtime "python" (expected one of node, bun, deno)' },
+  { options: { runtimes: { bun: '' } }, message: 'createProcessDriver: option "runtimes.bun" must be a non-empty string, got "" (string)' },
+  { options: { allowAncestorNodeModules: 'no' }, message: 'createProcessDriver: option "allowAncestorNodeModules" must be a boolean, got "no" (string)' },
+];
+
+describe('createProcessDriver options', () => {
+  test.each(invalid)('rejects $options before doing any work', ({ options, message }) => {
+    expect(() => createProcessDriver(options as ProcessDriverOptions)).toThrow(new TypeError(message));
+  });
+
+  test('defaults are the documented constants', () => {
+    expect(resolveOptions()).toEqual({
+      runtimes: {},
+      startTimeoutMs: DEFAULT_START_TIMEOUT_MS,
+      cancelGraceMs: DEFAULT_CANCEL_GRACE_MS,
+      killGraceMs: DEFAULT_KILL_GRACE_MS,
+      maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      allowAncestorNodeModules: true,
+    });
+    expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES]).toEqual([10_000, 100, 2_000, 16 * 1024 * 1024]);
+  });
+
+  test('the driver says what it is and which package provides it', () => {
+    const driver = createProcessDriver();
+    expect(driver.kind).toBe('process');
+    expect(driver.packageName).toBe('@clawdesk/sandbox-process');
+    expect(PACKAGE_NAME).toBe('@clawdesk/sandbox-process');
+  });
+});

@@ -1,0 +1,161 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createProcessDriver } from '../../src/driver.js';
+import { ancestorModulePaths } from '../../src/runtime/grants.js';
+import { buildLaunch, childEnv } from '../../src/runtime/launch.js';
+import { fixtureManifest } from '../support/plugins.js';
+
+const manifest = fixtureManifest('fs-escape', {
+  permissions: {
+    fs: { read: ['./assets'], write: ['./out'] },
+    env: ['DECLARED_TOKEN', 'UNSET_VAR'],
+    network: { allowedHosts: ['api.example.com', 'cdn.example.com'] },
+    memoryMb: 64,
+  },
+});
+const dataDir = '/var/clawdesk/data/fs-escape';
+const hostEnv = { PATH: '/usr/bin:/bin', HOME: '/root', SECRET_TOKEN: 'hunter2', DECLARED_TOKEN: 'shared', DENO_DIR: '/cache/deno' };
+const launch = (runtime: 'node' | 'bun' | 'deno', allowAncestorNodeModules = false) =>
+  buildLaunch({ ...manifest, runtime }, runtime, `/bin/${runtime}`, dataDir, { allowAncestorNodeModules, hostEnv });
+
+describe('launching a plugin process', () => {
+  test('node runs under --permission with reads limited to the plugin dir, fs.read and the data dir, and writes to fs.write and the data dir', () => {
+    const { file, args, cwd } = launch('node');
+    expect(file).toBe('/bin/node');
+    expect(cwd).toBe(manifest.dir);
+    expect(args).toEqual([
+      '--permission',
+      `--allow-fs-read=${manifest.dir}`,
+      `--allow-fs-read=${path.join(manifest.dir, 'assets')}`,
+      `--allow-fs-read=${dataDir}`,
+      `--allow-fs-write=${path.join(manifest.dir, 'out')}`,
+      `--allow-fs-write=${dataDir}`,
+      '--max-old-space-size=64',
+      path.join(manifest.dir, 'plugin.mjs'),
+    ]);
+  });
+
+  test('node gets --allow-child-process and --allow-worker only when the manifest extra field asks for them', () => {
+    const m = { ...manifest, extra: { allowChildProcess: true, allowWorker: true } };
+    const { args } = buildLaunch(m, 'node', '/bin/node', dataDir, { allowAncestorNodeModules: false, hostEnv });
+    expect(args).toContain('--allow-child-process');
+    expect(args).toContain('--allow-worker');
+    const truthyButNotTrue = { ...manifest, extra: { allowChildProcess: 'yes' } };
+    expect(buildLaunch(truthyButNotTrue, 'node', '/bin/node', dataDir, { allowAncestorNodeModules: false, hostEnv }).args).not.toContain('--allow-child-process');
+    expect(launch('node').args.some((a) => a.startsWith('--allow-child') || a.startsWith('--allow-worker'))).toBe(false);
+  });
+
+  test('deno denies everything not granted: reads, writes, network hosts and env names are listed, no prompt', () => {
+    expect(launch('deno').args).toEqual([
+      'run',
+      '--no-prompt',
+      '--no-lock',
+      `--allow-read=${manifest.dir},${path.join(manifest.dir, 'assets')},${dataDir}`,
+      `--allow-write=${path.join(manifest.dir, 'out')},${dataDir}`,
+      '--allow-net=api.example.com,cdn.example.com',
+      '--allow-env=DECLARED_TOKEN,UNSET_VAR',
+      '--v8-flags=--max-old-space-size=64',
+      path.join(manifest.dir, 'plugin.mjs'),
+    ]);
+  });
+
+  test('deno gets no --allow-net or --allow-env at all when none are declared', () => {
+    const bare = fixtureManifest('fs-escape', { runtime: 'deno' });
+    const { args } = buildLaunch(bare, 'deno', '/bin/deno', dataDir, { allowAncestorNodeModules: false, hostEnv });
+    expect(args.filter((a) => a.startsWith('--allow-net') || a.startsWith('--allow-env') || a === '--allow-run')).toEqual([]);
+  });
+
+  test('bun runs the entry with no flags (it has no permission model)', () => {
+    expect(launch('bun').args).toEqual([path.join(manifest.dir, 'plugin.mjs')]);
+  });
+
+  test('the child environment is PATH, HOME = data dir, NO_COLOR and the declared variables the host has set — never a secret', () => {
+    expect(childEnv(manifest, 'node', dataDir, hostEnv)).toEqual({ PATH: '/usr/bin:/bin', HOME: dataDir, NO_COLOR: '1', DECLARED_TOKEN: 'shared' });
+    expect(childEnv(manifest, 'deno', dataDir, hostEnv)).toEqual({
+      PATH: '/usr/bin:/bin',
+      HOME: dataDir,
+      NO_COLOR: '1',
+      DENO_NO_UPDATE_CHECK: '1',
+      DENO_NO_PROMPT: '1',
+      DENO_DIR: '/cache/deno',
+      DECLARED_TOKEN: 'shared',
+    });
+    expect(childEnv(manifest, 'bun', dataDir, hostEnv)).toEqual({ PATH: '/usr/bin:/bin', HOME: dataDir, NO_COLOR: '1', DO_NOT_TRACK: '1', DECLARED_TOKEN: 'shared' });
+  });
+
+  test('node may read the node_modules folders above the plugin and the real dirs of packages linked into them', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'clawdesk-modules-'));
+    try {
+      const plugin = path.join(root, 'plugins', 'p');
+      mkdirSync(plugin, { recursive: true });
+      mkdirSync(path.join(root, 'node_modules', '@scope'), { recursive: true });
+      mkdirSync(path.join(root, 'node_modules', 'plain'), { recursive: true });
+      mkdirSync(path.join(root, 'packages', 'linked'), { recursive: true });
+      mkdirSync(path.join(root, 'packages', 'scoped'), { recursive: true });
+      symlinkSync(path.join(root, 'packages', 'linked'), path.join(root, 'node_modules', 'linked'));
+      symlinkSync(path.join(root, 'packages', 'scoped'), path.join(root, 'node_modules', '@scope', 'scoped'));
+      const paths = ancestorModulePaths(plugin);
+      expect(paths).toEqual(
+        expect.arrayContaining([path.join(root, 'node_modules'), path.join(root, 'packages', 'linked'), path.join(root, 'packages', 'scoped')]),
+      );
+      expect(paths).not.toContain(path.join(root, 'packages'));
+      expect(paths.some((p) => p.startsWith(plugin))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('enforcement(manifest)', () => {
+  const driver = createProcessDriver();
+
+  test('node enforces the file system, env and timeouts, caps only the heap, and says it cannot restrict the network', () => {
+    expect(driver.enforcement(manifest)).toEqual({
+      network: 'not-enforced',
+      fsRead: 'enforced',
+      fsWrite: 'enforced',
+      env: 'enforced',
+      memory: 'partial',
+      timeout: 'enforced',
+    });
+  });
+
+  test('deno enforces the network too', () => {
+    expect(driver.enforcement({ ...manifest, runtime: 'deno' })).toEqual({
+      network: 'enforced',
+      fsRead: 'enforced',
+      fsWrite: 'enforced',
+      env: 'enforced',
+      memory: 'partial',
+      timeout: 'enforced',
+    });
+  });
+
+  test('bun enforces only timeouts; env is partial because /proc/<ppid>/environ stays readable', () => {
+    expect(driver.enforcement({ ...manifest, runtime: 'bun' })).toEqual({
+      network: 'not-enforced',
+      fsRead: 'not-enforced',
+      fsWrite: 'not-enforced',
+      env: 'partial',
+      memory: 'not-enforced',
+      timeout: 'enforced',
+    });
+  });
+
+  test('allowing child processes downgrades what node and deno enforce to partial', () => {
+    const spawning = { ...manifest, extra: { allowChildProcess: true } };
+    expect(driver.enforcement(spawning)).toMatchObject({ fsRead: 'partial', fsWrite: 'partial', env: 'partial' });
+    expect(driver.enforcement({ ...spawning, runtime: 'deno' })).toMatchObject({ network: 'partial', fsRead: 'partial', fsWrite: 'partial', env: 'partial' });
+  });
+
+  test('a manifest this driver does not run gets nothing claimed', () => {
+    const wasm = { ...manifest, runtime: 'wasm' as const, sandbox: 'wasm' as const };
+    expect(driver.supports(wasm)).toBe(false);
+    expect(Object.values(driver.enforcement(wasm))).toEqual(Array(6).fill('not-enforced'));
+    expect(driver.supports(manifest)).toBe(true);
+    expect(driver.supports({ ...manifest, sandbox: 'native' })).toBe(false);
+    // OpenClaw plugins are not stdio servers; @clawdesk/openclaw's driver runs them.
+    expect(driver.supports({ ...manifest, format: 'openclaw' })).toBe(false);
+  });
+});
