@@ -1,3 +1,4 @@
 import { jestConfig } from '../../jest.base.mjs';
 
-export default jestConfig();
+// One worker: the conformance suite measures timeouts and open handles, which parallel tests would skew.
+export default jestConfig({ maxWorkers: 1 });
