@@ -1,4 +1,4 @@
-import { serve } from '@clawdesk/plugin-sdk';
+import { serve } from '@clawdesk/plugin-sdk/serve';
 
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {

@@ -17,4 +17,5 @@ export type {
   ToolResult,
 } from '@clawdesk/sandbox';
 
+// Also at `@clawdesk/plugin-sdk/serve`, without zod; kept here so existing imports keep working.
 export { serve, type ServeHandle, type ServeOptions } from './serve.js';

@@ -1,4 +1,6 @@
 import process from 'node:process';
+// This module is also the `@clawdesk/plugin-sdk/serve` entry, which a plugin child loads alone:
+// import only types here, never zod or define.ts/schema.ts (test/serve-entry.test.ts checks).
 import type { DownloadResult, Logger, LogLevel, PluginCallContext, PluginModule, ToolResult } from '@clawdesk/sandbox';
 
 /**

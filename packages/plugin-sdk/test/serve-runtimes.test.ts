@@ -13,9 +13,12 @@ const RUNTIMES: Record<string, (file: string) => [string, string[]]> = {
   deno: (file) => [path.join(BIN, 'deno'), ['run', '--no-prompt', '--no-lock', file]],
 };
 
+// The zod-free subpath plugins should use, and the root entry that still exports serve().
+const ENTRIES = ['@clawdesk/plugin-sdk/serve', '@clawdesk/plugin-sdk'];
+
 // A plugin as an author writes it, importing the built package by name; its tool chats on console.log.
-const PLUGIN = `
-import { serve } from '@clawdesk/plugin-sdk';
+const plugin = (entry: string) => `
+import { serve } from '${entry}';
 serve({
   name: 'runtime-check',
   tools: {
@@ -44,7 +47,7 @@ function exchange(runtime: string, file: string, requests: object[]): Promise<{ 
   return new Promise((resolve) => child.on('close', (code) => resolve({ lines: stdout.split('\n').filter(Boolean), stderr, code })));
 }
 
-describe.each(Object.keys(RUNTIMES))('serve() on %s', (runtime) => {
+describe.each(Object.keys(RUNTIMES).flatMap((runtime) => ENTRIES.map((entry) => [runtime, entry] as const)))('serve() on %s from %s', (runtime, entry) => {
   let dir: string;
   beforeAll(() => {
     // A plugin project of its own: package.json (Deno needs one to resolve bare imports) and the SDK in node_modules.
@@ -52,7 +55,7 @@ describe.each(Object.keys(RUNTIMES))('serve() on %s', (runtime) => {
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
     mkdirSync(path.join(dir, 'node_modules', '@clawdesk'), { recursive: true });
     symlinkSync(PACKAGE_DIR, path.join(dir, 'node_modules', '@clawdesk', 'plugin-sdk'));
-    writeFileSync(path.join(dir, 'plugin.mjs'), PLUGIN);
+    writeFileSync(path.join(dir, 'plugin.mjs'), plugin(entry));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
