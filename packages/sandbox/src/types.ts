@@ -19,6 +19,11 @@ export type ToolContent =
 export interface PluginDescription {
   tools: ToolDef[];
   hooks: string[];
+  /**
+   * What the plugin registered that this host has no counterpart for (e.g. an OpenClaw plugin's
+   * commands or gateway methods): ignored, and shown by `inspect` as "not supported".
+   */
+  unsupported?: { kind: string; name: string }[];
 }
 
 export interface CallOptions {
