@@ -1,3 +1,4 @@
 import { jestConfig } from '../../jest.base.mjs';
 
-export default jestConfig();
+// One file at a time: timeout and latency checks must not compete with each other for 2 cores.
+export default jestConfig({ maxWorkers: 1 });

@@ -1,1 +1,15 @@
-export {};
+/** @clawdesk/sandbox-wasm — every export here is public API. */
+export { createWasmDriver, PACKAGE_NAME } from './driver.js';
+export type { WasmDriver } from './driver.js';
+
+export {
+  DEFAULT_CHANNEL_BYTES,
+  DEFAULT_HOST_SPIN_MICROS,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_WORKER_SPIN_MICROS,
+} from './options.js';
+export type { WasmDriverOptions } from './options.js';
+
+export { capMemory, WASM_PAGE_BYTES, WasmBinaryError } from './wasm-binary.js';
+export type { CappedModule, MemoryLimits, WasmBinaryProblem } from './wasm-binary.js';

@@ -1,0 +1,50 @@
+/** Options of `createWasmDriver`, their defaults, and their validation (once, up front). */
+
+export interface WasmDriverOptions {
+  /** Largest output a tool or hook may return, in bytes; larger → OUTPUT_TOO_LARGE. Default 16 MiB. */
+  maxOutputBytes?: number;
+  /** Data area of each plugin's SharedArrayBuffer channel; larger payloads travel over a MessagePort. Default 64 KiB. */
+  channelBytes?: number;
+  /**
+   * How long the main thread busy-waits for an answer before waiting in Atomics.waitAsync, in µs
+   * (never longer per call, and not at all while a plugin's calls take longer than this). Saves an
+   * event-loop wake-up on fast calls. Default 50; 0 never spins.
+   */
+  hostSpinMicros?: number;
+  /**
+   * How long an idle worker busy-waits for the next call before sleeping in Atomics.wait, in µs.
+   * Helps back-to-back calls on a machine with idle cores; on a busy one a spinning thread loses
+   * its scheduling priority and calls get slower. Default 0.
+   */
+  workerSpinMicros?: number;
+  /** Time a worker has to start and instantiate its module. Default 10 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
+export const DEFAULT_CHANNEL_BYTES = 64 * 2 ** 10;
+export const DEFAULT_HOST_SPIN_MICROS = 50;
+export const DEFAULT_WORKER_SPIN_MICROS = 0;
+export const DEFAULT_START_TIMEOUT_MS = 10_000;
+
+export type ResolvedWasmDriverOptions = Required<WasmDriverOptions>;
+
+export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDriverOptions {
+  return {
+    maxOutputBytes: check('maxOutputBytes', options.maxOutputBytes, DEFAULT_MAX_OUTPUT_BYTES, 1),
+    // Multiple of 4 keeps the data area aligned; 1 KiB keeps error details readable.
+    channelBytes: Math.ceil(check('channelBytes', options.channelBytes, DEFAULT_CHANNEL_BYTES, 1024) / 4) * 4,
+    hostSpinMicros: check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0),
+    workerSpinMicros: check('workerSpinMicros', options.workerSpinMicros, DEFAULT_WORKER_SPIN_MICROS, 0),
+    startTimeoutMs: check('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
+  };
+}
+
+function check(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    const got = typeof value === 'number' ? String(value) : `${JSON.stringify(value)} (${typeof value})`;
+    throw new TypeError(`createWasmDriver: option "${name}" must be a finite number >= ${min}, got ${got}`);
+  }
+  return value;
+}

@@ -1,0 +1,49 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { PluginManifest } from '@clawdesk/manifest';
+import { LoadFailedError, type Logger } from '@clawdesk/sandbox';
+
+/** WASI preopens for `permissions.fs`: guest path → host path, plus which guest paths are read-only. */
+export interface Preopens {
+  preopens: Record<string, string>;
+  readOnly: string[];
+}
+
+/**
+ * Maps `permissions.fs.read` / `.write` (relative to the plugin dir) to WASI preopens named
+ * `/<relative path>` (`.` → `/`). A dir in both lists is writable. A path that is not an existing
+ * directory is skipped with a warning (the driver never creates files in a plugin's dir); one
+ * leaving the plugin dir fails the load.
+ */
+export function preopensFor(manifest: PluginManifest, logger: Logger): Preopens {
+  const modes = new Map<string, 'ro' | 'rw'>();
+  for (const rel of manifest.permissions.fs.read) modes.set(rel, modes.get(rel) ?? 'ro');
+  for (const rel of manifest.permissions.fs.write) modes.set(rel, 'rw');
+  const preopens: Record<string, string> = {};
+  const readOnly: string[] = [];
+  for (const [rel, mode] of modes) {
+    const host = path.resolve(manifest.dir, rel);
+    const inside = path.relative(manifest.dir, host);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) {
+      throw new LoadFailedError(`permissions.fs path "${rel}" leaves the plugin directory`, { plugin: manifest.name, driver: 'wasm' });
+    }
+    const guest = `/${inside.split(path.sep).join('/')}`;
+    if (!existsSync(host) || !statSync(host).isDirectory()) {
+      logger.warn(`permissions.fs.${mode === 'rw' ? 'write' : 'read'} path "${rel}" is not a directory; the plugin will not see it`, { path: host });
+      continue;
+    }
+    preopens[guest] = host;
+    if (mode === 'ro') readOnly.push(guest);
+  }
+  return { preopens, readOnly };
+}
+
+/** Extism config: every value a string (JSON text for non-strings). */
+export function stringifyConfig(config: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined) continue;
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}

@@ -1,0 +1,276 @@
+/**
+ * The main thread's end of one plugin worker: starts the thread, runs one call at a time over
+ * the SharedArrayBuffer channel (protocol.ts), answers the worker's host calls, and reports an
+ * unexpected death. Queues, timeouts and restarts belong to the instance above it.
+ */
+import { existsSync } from 'node:fs';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker } from 'node:worker_threads';
+import type { HostServices } from './host-services.js';
+import { BULK, HEADER_BYTES, type HttpRequest, Slot, State, Status, type TrapReason, type WorkerEvent, type WorkerInit } from './protocol.js';
+
+/** What one call produced, as the main thread sees it. */
+export type RawOutcome =
+  | { status: 'ok'; text: string }
+  | { status: 'invalid-utf8' }
+  | { status: 'no-output' }
+  | { status: 'plugin-error'; message: string }
+  | { status: 'trap'; message: string; reason: TrapReason }
+  | { status: 'too-large'; bytes: number };
+
+export interface WorkerDeath {
+  reason: TrapReason;
+  message: string;
+  code?: number | null;
+}
+
+export interface StartOptions {
+  init: Omit<WorkerInit, 'sab' | 'bulk' | 'events'>;
+  channelBytes: number;
+  hostSpinMicros: number;
+  resourceLimits: ResourceLimits;
+  startTimeoutMs: number;
+  services: HostServices;
+  onDeath(death: WorkerDeath): void;
+  signal?: AbortSignal;
+  /** Thread ids of workers not yet exited; this worker adds itself and leaves on 'exit'. */
+  live: Set<number>;
+}
+
+export class StartError extends Error {
+  constructor(
+    message: string,
+    readonly aborted = false,
+  ) {
+    super(message);
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export class PluginWorker {
+  readonly threadId: number;
+  readonly #worker: Worker;
+  readonly #ctl: Int32Array;
+  readonly #data: Uint8Array;
+  readonly #bulk: MessagePort;
+  readonly #events: MessagePort;
+  readonly #opts: StartOptions;
+  #signalOf: () => AbortSignal = () => new AbortController().signal;
+  #closed = false;
+  #spinPays = true;
+
+  private constructor(worker: Worker, sab: SharedArrayBuffer, bulk: MessagePort, events: MessagePort, opts: StartOptions) {
+    this.#worker = worker;
+    this.threadId = worker.threadId;
+    this.#ctl = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    this.#data = new Uint8Array(sab, HEADER_BYTES);
+    this.#bulk = bulk;
+    this.#events = events;
+    this.#opts = opts;
+  }
+
+  /** Starts a worker and resolves once its plugin is instantiated. */
+  static async start(opts: StartOptions): Promise<PluginWorker> {
+    const sab = new SharedArrayBuffer(HEADER_BYTES + opts.channelBytes);
+    const bulk = new MessageChannel();
+    const events = new MessageChannel();
+    const init: WorkerInit = { ...opts.init, sab, bulk: bulk.port2, events: events.port2 };
+    const worker = new Worker(workerUrl(), {
+      workerData: init,
+      transferList: [bulk.port2, events.port2],
+      resourceLimits: opts.resourceLimits,
+      env: {},
+      stdout: false,
+      stderr: false,
+    });
+    // Never let a worker 'error' go unheard (an unheard one would crash the host); phases add their own.
+    worker.on('error', () => {});
+    const self = new PluginWorker(worker, sab, bulk.port1, events.port1, opts);
+    opts.live.add(worker.threadId);
+    worker.once('exit', () => opts.live.delete(self.threadId));
+    await self.#started();
+    return self;
+  }
+
+  /**
+   * Runs one export (one call at a time). Resolves undefined when the worker was terminated or died meanwhile
+   * (the instance learns why from its own timers or `onDeath`).
+   */
+  call(exportIndex: number, input: string, signalOf: () => AbortSignal): Promise<RawOutcome | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const ctl = this.#ctl;
+    // Host calls of this call get its signal (made on demand: most calls make none).
+    this.#signalOf = signalOf;
+    ctl[Slot.InputLength] = this.#writeInput(input);
+    ctl[Slot.Export] = exportIndex;
+    Atomics.store(ctl, Slot.State, State.Request);
+    Atomics.notify(ctl, Slot.State);
+    // Short bounded spin: a fast answer then needs no event-loop wake-up. Skipped while this
+    // plugin's recent calls took longer than the spin anyway (they would only burn it).
+    const spinMs = this.#opts.hostSpinMicros / 1000;
+    const started = performance.now();
+    if (spinMs > 0 && this.#spinPays) {
+      const until = started + spinMs;
+      while (Atomics.load(ctl, Slot.State) === State.Request && performance.now() < until);
+      if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read());
+    }
+    return this.#awaitResponse(started, spinMs);
+  }
+
+  /** Stops the thread (interrupting wasm mid-instruction if needed). Idempotent. */
+  terminate(): Promise<void> {
+    this.#close();
+    return this.#worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  async #awaitResponse(started: number, spinMs: number): Promise<RawOutcome | undefined> {
+    const ctl = this.#ctl;
+    for (;;) {
+      const state = Atomics.load(ctl, Slot.State);
+      if (state === State.Response) {
+        this.#spinPays = performance.now() - started < spinMs;
+        return this.#read();
+      }
+      if (state !== State.Request) return undefined;
+      const wait = Atomics.waitAsync(ctl, Slot.State, State.Request);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  #writeInput(input: string): number {
+    const data = this.#data;
+    if (input.length * 3 <= data.length) return encoder.encodeInto(input, data).written;
+    const bytes = encoder.encode(input);
+    if (bytes.length <= data.length) {
+      data.set(bytes);
+      return bytes.length;
+    }
+    this.#bulk.postMessage(bytes, [bytes.buffer]);
+    return BULK;
+  }
+
+  #read(): RawOutcome {
+    const ctl = this.#ctl;
+    // Logs the plugin wrote during the call reach the logger before the call's answer.
+    if (ctl[Slot.Events]! > 0) {
+      ctl[Slot.Events] = 0;
+      for (let m = receiveMessageOnPort(this.#events); m !== undefined; m = receiveMessageOnPort(this.#events)) this.#onEvent(m.message as WorkerEvent);
+    }
+    const status = ctl[Slot.Status];
+    const length = ctl[Slot.OutputLength]!;
+    try {
+      if (status === Status.Ok) {
+        const bytes = length === BULK ? (receiveMessageOnPort(this.#bulk)?.message as Uint8Array) : this.#data.subarray(0, length);
+        try {
+          return { status: 'ok', text: decoder.decode(bytes) };
+        } catch {
+          return { status: 'invalid-utf8' };
+        }
+      }
+      if (status === Status.NoOutput) return { status: 'no-output' };
+      const detail = JSON.parse(decoder.decode(this.#data.subarray(0, length))) as { message?: string; reason?: TrapReason; bytes?: number };
+      if (status === Status.PluginError) return { status: 'plugin-error', message: detail.message ?? '' };
+      if (status === Status.TooLarge) return { status: 'too-large', bytes: detail.bytes ?? 0 };
+      return { status: 'trap', message: detail.message ?? 'trap', reason: detail.reason ?? 'crash' };
+    } finally {
+      Atomics.store(ctl, Slot.State, State.Idle);
+    }
+  }
+
+  #started(): Promise<void> {
+    const { signal, startTimeoutMs } = this.#opts;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (error: StartError) => {
+        cleanup();
+        void this.terminate();
+        reject(error);
+      };
+      const onEvent = (event: WorkerEvent) => {
+        if (event.type === 'ready') {
+          cleanup();
+          this.#listen();
+          resolve();
+        } else if (event.type === 'fatal') fail(new StartError(event.message));
+      };
+      const onError = (error: Error) => fail(new StartError(error.message));
+      const onExit = (code: number) => fail(new StartError(`the worker exited with code ${code} while starting`));
+      const onAbort = () => fail(new StartError('instantiation was cancelled', true));
+      const timer = setTimeout(() => fail(new StartError(`the plugin did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.#events.off('message', onEvent);
+        this.#worker.off('error', onError);
+        this.#worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.#events.on('message', onEvent);
+      this.#worker.on('error', onError);
+      this.#worker.on('exit', onExit);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** After start: host calls and logs from the worker, and its unexpected death. */
+  #listen(): void {
+    this.#events.on('message', (event: WorkerEvent) => this.#onEvent(event));
+    // Neither the idle worker nor its ports may keep the host process alive; in-flight calls hold a timer.
+    this.#events.unref();
+    this.#bulk.unref();
+    this.#worker.unref();
+    let died = false;
+    const die = (death: WorkerDeath) => {
+      if (this.#closed || died) return;
+      died = true;
+      this.#close();
+      this.#opts.onDeath(death);
+    };
+    this.#worker.on('error', (error: Error & { code?: string }) =>
+      die({ reason: error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crash', message: error.message }),
+    );
+    this.#worker.on('exit', (code) => die({ reason: 'crash', message: `the worker exited with code ${code}`, code }));
+  }
+
+  #onEvent(event: WorkerEvent): void {
+    if (event.type === 'log') this.#opts.services.log(event.level, event.message);
+    else if (event.type === 'host') void this.#answer(event.name, event.payload);
+  }
+
+  async #answer(name: 'browser_download' | 'http', payload: unknown): Promise<void> {
+    const signal = this.#signalOf();
+    const { services } = this.#opts;
+    let reply: unknown;
+    try {
+      reply =
+        name === 'browser_download' ? await services.browserDownload(String(payload), signal) : await services.http(payload as HttpRequest, signal);
+    } catch (error) {
+      // The worker is blocked until it hears back: always answer.
+      const message = error instanceof Error ? error.message : String(error);
+      reply = name === 'browser_download' ? JSON.stringify({ error: message }) : { status: 0, error: message };
+    }
+    if (this.#closed) return;
+    this.#bulk.postMessage(reply);
+    Atomics.store(this.#ctl, Slot.HostReply, 1);
+    Atomics.notify(this.#ctl, Slot.HostReply);
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Wakes our own pending waitAsync, which then resolves undefined.
+    Atomics.store(this.#ctl, Slot.State, State.Abandoned);
+    Atomics.notify(this.#ctl, Slot.State);
+    this.#events.close();
+    this.#bulk.close();
+  }
+}
+
+/** dist/worker.js next to this module; from src (tests), the built one. */
+function workerUrl(): URL {
+  const here = new URL('./worker.js', import.meta.url);
+  return existsSync(here) ? here : new URL('../dist/worker.js', import.meta.url);
+}

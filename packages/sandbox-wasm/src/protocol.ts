@@ -1,0 +1,90 @@
+/**
+ * The channel between the main thread and one plugin worker, shared by both sides.
+ *
+ * One SharedArrayBuffer per worker: a 32-byte header of Int32 slots, then a data area.
+ * Calls are strictly one at a time. The main thread writes the input into the data area,
+ * stores REQUEST and notifies; the worker (blocked in Atomics.wait) runs the export, writes
+ * the output and a status, stores RESPONSE and notifies; the main thread, woken through
+ * Atomics.waitAsync, reads it and stores IDLE. Payloads that do not fit the data area travel
+ * over the `bulk` MessagePort instead (length slot = BULK) and are pulled synchronously with
+ * receiveMessageOnPort. Host functions (browser_download, http) go worker → main as an event
+ * message; the worker blocks on the HOST_REPLY slot until the main thread has posted the
+ * answer on `bulk` and flipped the slot.
+ */
+
+export const HEADER_BYTES = 32;
+
+/** Int32 slot indexes in the header. */
+export const Slot = {
+  State: 0,
+  Export: 1,
+  InputLength: 2,
+  Status: 3,
+  OutputLength: 4,
+  HostReply: 5,
+  /** Events (logs) the worker posted during the current call; the main thread drains them before answering. */
+  Events: 6,
+} as const;
+
+export const State = {
+  Idle: 0,
+  Request: 1,
+  Response: 2,
+  /** Set by the main thread when it gives up on a worker, to release its own waiters. */
+  Abandoned: 3,
+} as const;
+
+export const Status = {
+  Ok: 0,
+  NoOutput: 1,
+  PluginError: 2,
+  Trap: 3,
+  TooLarge: 4,
+} as const;
+
+/** Length slot value meaning "the payload is on the bulk port". */
+export const BULK = -1;
+
+export type TrapReason = 'crash' | 'memory';
+
+/** Worker → main events (on the `events` port). */
+export type WorkerEvent =
+  | { type: 'ready' }
+  | { type: 'fatal'; message: string }
+  | { type: 'log'; level: string; message: string }
+  | { type: 'host'; name: 'browser_download' | 'http'; payload: unknown };
+
+/** Answer to an `http` host call. `status` 0 means no response (refused or failed). */
+export interface HttpReply {
+  status: number;
+  body?: Uint8Array;
+  error?: string;
+}
+
+export interface HttpRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** Everything a worker needs, passed as workerData. */
+export interface WorkerInit {
+  sab: SharedArrayBuffer;
+  module: WebAssembly.Module;
+  /** Export names, indexed by the Export slot. */
+  exports: string[];
+  /** Extism config and `config_get`: every value a string. */
+  config: Record<string, string>;
+  allowedHosts: string[];
+  /** Present when the module imports WASI. */
+  wasi: { preopens: Record<string, string>; readOnly: string[]; nullFd: number } | null;
+  /** Cap for Extism host-side allocations (input, output, vars) within one call, in bytes. */
+  hostMemoryBytes: number;
+  /** The module's effective memory maximum in bytes, after capping. */
+  wasmMemoryBytes: number;
+  maxOutputBytes: number;
+  workerSpinMicros: number;
+  bulk: import('node:worker_threads').MessagePort;
+  events: import('node:worker_threads').MessagePort;
+}

@@ -1,0 +1,100 @@
+/**
+ * Entry of a plugin worker thread: loads one Extism plugin in this thread's foreground, then
+ * serves calls from the SharedArrayBuffer channel (see protocol.ts) until it is terminated.
+ */
+import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { BULK, HEADER_BYTES, Slot, State, Status, type WorkerEvent, type WorkerInit } from './protocol.js';
+import { type CallOutcome, createRuntime } from './worker-runtime.js';
+
+async function main(init: WorkerInit): Promise<void> {
+  const ctl = new Int32Array(init.sab, 0, HEADER_BYTES / 4);
+  const emit = (event: WorkerEvent) => {
+    init.events.postMessage(event);
+    ctl[Slot.Events]!++;
+  };
+  const data = new Uint8Array(init.sab, HEADER_BYTES);
+  silenceWasiWarning();
+  let runtime;
+  try {
+    // Imported only now, so node:wasi's ExperimentalWarning is already filtered.
+    const [{ default: createPlugin }, { WASI }] = await Promise.all([import('@extism/extism'), import('node:wasi')]);
+    runtime = await createRuntime(init, ctl, emit, createPlugin, WASI);
+  } catch (error) {
+    emit({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  emit({ type: 'ready' });
+  for (;;) {
+    waitForRequest(ctl, init.workerSpinMicros);
+    const name = init.exports[ctl[Slot.Export]!] ?? '';
+    const length = ctl[Slot.InputLength]!;
+    const input = length === BULK ? takeBulk(init.bulk) : data.slice(0, length);
+    const outcome = await runtime.call(name, input);
+    respond(ctl, data, init.bulk, outcome);
+    // After a trap the instance is unusable; the main thread ends this worker.
+    if (outcome.status === Status.Trap) return;
+  }
+}
+
+/** Optionally spins (workerSpinMicros), then sleeps in Atomics.wait until the next request. */
+function waitForRequest(ctl: Int32Array, spinMicros: number): void {
+  let state = Atomics.load(ctl, Slot.State);
+  if (state !== State.Request && spinMicros > 0) {
+    const until = performance.now() + spinMicros / 1000;
+    do state = Atomics.load(ctl, Slot.State);
+    while (state !== State.Request && performance.now() < until);
+  }
+  while (state !== State.Request) {
+    Atomics.wait(ctl, Slot.State, state);
+    state = Atomics.load(ctl, Slot.State);
+  }
+}
+
+function takeBulk(port: MessagePort): Uint8Array {
+  const received = receiveMessageOnPort(port);
+  if (received === undefined) throw new Error('a bulk payload was announced but none arrived');
+  const bytes = received.message as Uint8Array;
+  // Extism adopts a Uint8Array's whole buffer as the input block: it must be exactly this size.
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
+
+const encoder = new TextEncoder();
+
+function respond(ctl: Int32Array, data: Uint8Array, bulk: MessagePort, outcome: CallOutcome): void {
+  let length: number;
+  if (outcome.status === Status.Ok) {
+    const out = outcome.output;
+    if (out.length <= data.length) {
+      data.set(out);
+      length = out.length;
+    } else {
+      const whole = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer;
+      const copy = whole ? out : out.slice();
+      bulk.postMessage(copy, [copy.buffer as ArrayBuffer]);
+      length = BULK;
+    }
+  } else if (outcome.status === Status.NoOutput) {
+    length = 0;
+  } else {
+    // Errors are small JSON; a long message is cut to fit the data area.
+    const { status: _, ...detail } = outcome;
+    if ('message' in detail && detail.message.length > data.length / 4) detail.message = `${detail.message.slice(0, data.length / 4 - 1)}…`;
+    length = encoder.encodeInto(JSON.stringify(detail), data).written;
+  }
+  ctl[Slot.Status] = outcome.status;
+  ctl[Slot.OutputLength] = length;
+  Atomics.store(ctl, Slot.State, State.Response);
+  Atomics.notify(ctl, Slot.State);
+}
+
+/** node:wasi announces itself as experimental in every thread that loads it; not news to the host's users. */
+function silenceWasiWarning(): void {
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/\bWASI\b/.test(text)) return;
+    (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+void main(workerData as WorkerInit);

@@ -1,0 +1,52 @@
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadManifest, type PluginManifest } from '@clawdesk/manifest';
+import type { CallOptions, SandboxInstance } from '@clawdesk/sandbox';
+
+export const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
+export type Example = 'wasm-conformance' | 'wasm-hostile' | 'weather-wasm';
+
+export function loadExample(name: Example): Promise<PluginManifest> {
+  return loadManifest(path.join(examplesDir, name));
+}
+
+/** A throwaway copy of an example plugin dir (tests that write files or edit the manifest use it). */
+export function copyExample(name: Example): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), `clawdesk-${name}-`));
+  for (const entry of ['plugin.json5', 'dist', 'data']) {
+    const from = path.join(examplesDir, name, entry);
+    if (existsSync(from)) cpSync(from, path.join(dir, entry), { recursive: true });
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function callOpts(timeoutMs = 15_000, signal: AbortSignal = new AbortController().signal): CallOptions {
+  return { signal, timeoutMs };
+}
+
+/** Runs `fn` and returns its rejection (failing when it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string; data?: Record<string, unknown>; plugin?: string; tool?: string }> {
+  try {
+    const value = await promise;
+    throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+}
+
+/** Disposes every instance created through `track` after each test. */
+export function instanceTracker(): { track<T extends SandboxInstance>(i: T): T; disposeAll(): Promise<void> } {
+  const live: SandboxInstance[] = [];
+  return {
+    track: (i) => {
+      live.push(i);
+      return i;
+    },
+    disposeAll: async () => {
+      await Promise.all(live.splice(0).map((i) => i.dispose()));
+    },
+  };
+}
