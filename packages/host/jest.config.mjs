@@ -1,3 +1,4 @@
 import { jestConfig } from '../../jest.base.mjs';
 
-export default jestConfig();
+// One worker: timing checks (timeouts, throttling, the conformance suite) stay meaningful on a loaded machine.
+export default jestConfig({ maxWorkers: 1 });

@@ -1,0 +1,35 @@
+// Shared by the bench suites: timing loops and percentiles. Files starting with "_" are not suites.
+
+/** Percentile of an ascending array of numbers. */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+/**
+ * Times `fn` (async) `iterations` times after `warmup` untimed runs; returns per-call µs stats.
+ * Runs of `cases` are interleaved in blocks so drift (GC, JIT, a busy machine) hits each alike.
+ */
+export async function timeInterleaved(cases, { warmup = 3000, iterations = 30000, block = 500 } = {}) {
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const fn of Object.values(cases)) for (let i = 0; i < warmup; i++) await fn(i);
+  for (let done = 0; done < iterations; done += block) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const out = samples[name];
+      for (let i = 0; i < block; i++) {
+        const t0 = performance.now();
+        await fn(done + i);
+        out.push((performance.now() - t0) * 1000);
+      }
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => {
+      s.sort((a, b) => a - b);
+      return [name, { p50Us: percentile(s, 50), p99Us: percentile(s, 99), samples: s.length }];
+    }),
+  );
+}
+
+export const round = (n, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);

@@ -1,0 +1,146 @@
+// Process driver rows: a tool call through the driver (and the host) vs a raw NDJSON round trip to a
+// minimal echo child; spawn-to-ready and idle RSS per runtime. Run after a build: node bench/run.mjs process
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { loadManifest } from '@clawdesk/manifest';
+import { createProcessDriver } from '@clawdesk/sandbox-process';
+import { round, timeInterleaved } from './_stats.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pluginDir = path.join(root, 'examples/process-echo');
+const bin = (name) => path.join(root, 'node_modules/.bin', name);
+const RUNTIMES = { node: process.execPath, bun: bin('bun'), deno: bin('deno') };
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+// The baseline: the least a JSON-RPC-over-stdio call can cost here — a child that parses each line and
+// answers with the same MCP-shaped result serve() sends, and a parent that writes a line and parses the answer.
+const ECHO_CHILD = `
+const rl = require('node:readline').createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const { id, params } = JSON.parse(line);
+  const args = params.arguments;
+  process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: JSON.stringify(args) }], structuredContent: args } }) + '\\n');
+});`;
+
+function rawEchoChild() {
+  const child = spawn(process.execPath, ['-e', ECHO_CHILD], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
+  const waiting = new Map();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const message = JSON.parse(line);
+    waiting.get(message.id)?.(message.result);
+    waiting.delete(message.id);
+  });
+  let id = 0;
+  return {
+    call: (args) =>
+      new Promise((resolve) => {
+        const n = ++id;
+        waiting.set(n, resolve);
+        child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: 'echo', arguments: args } })}\n`);
+      }),
+    close: async () => {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+async function context(manifest) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'clawdesk-bench-process-'));
+  return { manifest, dataDir, config: {}, logger: quiet, browserDownload: async () => { throw new Error('n/a'); }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+}
+
+/** Resident set size of one process, in MiB. */
+async function rssMiB(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const opts = () => ({ timeoutMs: 30_000, signal: new AbortController().signal });
+
+async function callRows(driver, manifest) {
+  const ctx = await context(manifest);
+  const instance = await driver.instantiate(manifest, ctx).catch(async (error) => {
+    await ctx.cleanup();
+    throw error;
+  });
+  const raw = rawEchoChild();
+  let host;
+  try {
+    const { createHost } = await import('@clawdesk/host');
+    host = createHost({ drivers: [createProcessDriver()], hostVersion: '1.0.0', dataDir: ctx.dataDir });
+    await host.load(pluginDir);
+  } catch {
+    host = undefined; // @clawdesk/host not built: its row is left out.
+  }
+  try {
+    const args = (i) => ({ text: 'hello', i });
+    const cases = {
+      raw: (i) => raw.call(args(i)),
+      driver: (i) => instance.callTool('echo', args(i), opts()),
+      ...(host ? { host: (i) => host.callTool('process-echo', 'echo', args(i)) } : {}),
+    };
+    const stats = await timeInterleaved(cases, { warmup: 500, iterations: 4000, block: 250 });
+    const base = stats.raw;
+    const row = (name, s, extra) => ({
+      name,
+      p50Us: round(s.p50Us),
+      p99Us: round(s.p99Us),
+      ratioP50: round(s.p50Us / base.p50Us),
+      overheadUs: round(s.p50Us - base.p50Us),
+      samples: s.samples,
+      ...extra,
+    });
+    return [
+      row('echo: raw NDJSON round trip to a minimal node child (baseline)', base, { value: round(base.p50Us), unit: 'µs p50' }),
+      row('echo: driver.callTool (node, serve())', stats.driver, { value: round(stats.driver.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.5×' }),
+      ...(stats.host ? [row('echo: host.callTool (process driver)', stats.host, { value: round(stats.host.p50Us / base.p50Us), unit: '× raw p50' })] : []),
+    ];
+  } finally {
+    await Promise.all([instance.dispose(), raw.close(), host?.close()]);
+    await ctx.cleanup();
+  }
+}
+
+async function runtimeRows(driver, base) {
+  const rows = [];
+  for (const runtime of Object.keys(RUNTIMES)) {
+    const manifest = { ...base, runtime };
+    const spawnMs = [];
+    let rss = NaN;
+    for (let i = 0; i < 5; i++) {
+      const ctx = await context(manifest);
+      try {
+        const t0 = performance.now();
+        const instance = await driver.instantiate(manifest, ctx);
+        spawnMs.push(performance.now() - t0);
+        if (i === 0) {
+          await instance.callTool('echo', {}, opts());
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          rss = await rssMiB(instance.pid);
+        }
+        await instance.dispose();
+      } finally {
+        await ctx.cleanup();
+      }
+    }
+    rows.push({ name: `spawn to ready: ${runtime} (instantiate, median of 5)`, value: round(median(spawnMs), 1), unit: 'ms' });
+    rows.push({ name: `idle RSS per plugin: ${runtime}`, value: round(rss, 1), unit: 'MiB' });
+  }
+  return rows;
+}
+
+/** @returns {Promise<Array<Record<string, unknown>>>} */
+export async function bench() {
+  const manifest = await loadManifest(pluginDir);
+  const driver = createProcessDriver({ runtimes: RUNTIMES });
+  return [...(await callRows(driver, manifest)), ...(await runtimeRows(driver, manifest))];
+}
+
+export const run = bench;

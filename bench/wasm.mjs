@@ -1,0 +1,92 @@
+// Wasm driver rows: one isolated call (worker thread + SharedArrayBuffer channel) against the same
+// .wasm called by Extism 1.0.3 directly, in the foreground and with runInWorker; plus load time and
+// idle memory per plugin. Needs `npm run build` (examples/wasm-conformance/dist/plugin.wasm).
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import createPlugin from '@extism/extism';
+import { loadManifest } from '@clawdesk/manifest';
+import { createTestContext } from '@clawdesk/sandbox/conformance';
+import { createWasmDriver } from '@clawdesk/sandbox-wasm';
+import { round, timeInterleaved } from './_stats.mjs';
+
+const pluginDir = fileURLToPath(new URL('../examples/wasm-conformance/', import.meta.url));
+const IDLE_PLUGINS = 8;
+
+/** @returns {Promise<Array<Record<string, unknown>>>} */
+export async function bench() {
+  const manifest = await loadManifest(pluginDir);
+  const wasm = await readFile(new URL('../examples/wasm-conformance/dist/plugin.wasm', import.meta.url));
+  const ctx = createTestContext(manifest);
+  const driver = createWasmDriver();
+  const foreground = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: true });
+  const background = await createPlugin({ wasm: [{ data: wasm }] }, { useWasi: true, runInWorker: true });
+  const opts = { signal: new AbortController().signal, timeoutMs: 30_000 };
+  let instance;
+  try {
+    const loadStart = performance.now();
+    instance = await driver.instantiate(manifest, ctx);
+    await instance.callTool('echo', { warm: true }, opts);
+    const loadMs = performance.now() - loadStart;
+
+    const args = (i) => ({ text: 'hello', i });
+    // Each side does the same work: serialize the arguments, run `echo`, parse its JSON output.
+    const stats = await timeInterleaved(
+      {
+        foreground: async (i) => JSON.parse((await foreground.call('echo', JSON.stringify(args(i)))).text()),
+        isolated: (i) => instance.callTool('echo', args(i), opts),
+        runInWorker: async (i) => JSON.parse((await background.call('echo', JSON.stringify(args(i)))).text()),
+      },
+      { warmup: 1000, iterations: 6000, block: 250 },
+    );
+    const idleMb = await idleMemoryPerPlugin(driver, manifest, ctx);
+
+    const fg = stats.foreground;
+    const iso = stats.isolated;
+    const bg = stats.runInWorker;
+    const row = (name, s, note) => ({
+      name,
+      p50Us: round(s.p50Us),
+      p99Us: round(s.p99Us),
+      ratioP50: round(s.p50Us / fg.p50Us),
+      overheadUs: round(s.p50Us - fg.p50Us),
+      samples: s.samples,
+      value: round(s.p50Us),
+      unit: 'µs p50',
+      note,
+    });
+    return [
+      row('echo: raw Extism foreground call (baseline)', fg, 'plugin.call() on the main thread; cannot be timed out'),
+      row('echo: isolated call (sandbox-wasm callTool)', iso, 'own worker + SharedArrayBuffer/Atomics channel, timeout, queue'),
+      row('echo: Extism runInWorker call', bg, "Extism's own worker; 1.0.3 has no timeout either"),
+      { name: 'isolated p50 / foreground p50', value: round(iso.p50Us / fg.p50Us), unit: '×', goal: '≤ 2', ratioP50: round(iso.p50Us / fg.p50Us) },
+      { name: 'runInWorker p50 / isolated p50', value: round(bg.p50Us / iso.p50Us), unit: '×', goal: '≥ 15', ratioP50: round(bg.p50Us / iso.p50Us) },
+      { name: 'load: instantiate + first call', value: round(loadMs, 1), unit: 'ms' },
+      { name: `idle memory per plugin (RSS, ${IDLE_PLUGINS} plugins)`, value: round(idleMb, 1), unit: 'MB' },
+    ];
+  } finally {
+    await instance?.dispose();
+    await foreground.close();
+    await background.close();
+    ctx.cleanup();
+  }
+}
+
+/** The issue's name for the entry point; same rows. */
+export const run = bench;
+
+async function idleMemoryPerPlugin(driver, manifest, ctx) {
+  const settle = async () => {
+    globalThis.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return process.memoryUsage().rss;
+  };
+  const before = await settle();
+  const instances = [];
+  try {
+    for (let i = 0; i < IDLE_PLUGINS; i++) instances.push(await driver.instantiate(manifest, ctx));
+    const after = await settle();
+    return (after - before) / IDLE_PLUGINS / 2 ** 20;
+  } finally {
+    await Promise.all(instances.map((i) => i.dispose()));
+  }
+}

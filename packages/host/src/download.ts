@@ -1,0 +1,181 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { PluginManifest } from '@clawdesk/manifest';
+import {
+  CancelledError,
+  type DownloadResult,
+  isSandboxError,
+  OutputTooLargeError,
+  PermissionDeniedError,
+  TimeoutError,
+} from '@clawdesk/sandbox';
+import { DownloadFailedError, HostError } from './errors.js';
+
+/** Limits of `browserDownload`, host-wide. */
+export interface DownloadPolicy {
+  /** Largest body accepted, in bytes (after content decoding). Default 50 MiB. */
+  maxBytes: number;
+  /** Redirect hops followed, each re-checked against `allowedHosts`. Default 5. */
+  maxRedirects: number;
+  /** Whole download, redirects included. Default 120000 ms. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DOWNLOAD_POLICY: Readonly<DownloadPolicy> = Object.freeze({
+  maxBytes: 50 * 1024 * 1024,
+  maxRedirects: 5,
+  timeoutMs: 120_000,
+});
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Is `url` allowed by `permissions.network.allowedHosts`? An entry without a port (`example.com`,
+ * `127.0.0.1`) allows that host on any port; `host:port` allows that port only; `*.example.com`
+ * allows subdomains (not `example.com` itself). Case-insensitive, exact otherwise.
+ */
+export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean {
+  const hostname = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return allowedHosts.some((raw) => {
+    const entry = parseHostEntry(raw.trim().toLowerCase());
+    if (entry.port !== undefined && entry.port !== port) return false;
+    if (entry.host.startsWith('*.')) return hostname.endsWith(entry.host.slice(1));
+    return entry.host === hostname;
+  });
+}
+
+function parseHostEntry(entry: string): { host: string; port?: string } {
+  const bracketed = /^(\[[^\]]+\])(?::(\d+))?$/.exec(entry);
+  if (bracketed?.[1]) return { host: bracketed[1], ...(bracketed[2] ? { port: bracketed[2] } : {}) };
+  const withPort = /^([^:]+):(\d+)$/.exec(entry);
+  if (withPort?.[1] && withPort[2]) return { host: withPort[1], port: withPort[2] };
+  // A bare IPv6 address: URL.hostname keeps the brackets.
+  return { host: entry.includes(':') ? `[${entry}]` : entry };
+}
+
+/** The `Referer` of the first download rule whose `matchHosts` entry is a substring of the URL's host. */
+export function refererFor(url: URL, manifest: PluginManifest): string | undefined {
+  const host = url.host.toLowerCase();
+  return manifest.browserCdn.downloadRules.find((r) => r.matchHosts.some((h) => h !== '' && host.includes(h.toLowerCase())))?.referer;
+}
+
+export interface DownloadRequest {
+  manifest: PluginManifest;
+  /** The plugin's data dir; files go to `<pluginDataDir>/downloads/`. */
+  pluginDataDir: string;
+  policy: DownloadPolicy;
+  signal?: AbortSignal;
+}
+
+/**
+ * The host's `browser_download` for one plugin: http/https only, every hop's host in
+ * `allowedHosts`, the plugin's download rule's referer sent, the body streamed to disk under a
+ * size cap and named by its sha256.
+ */
+export async function browserDownload(input: string, req: DownloadRequest): Promise<DownloadResult> {
+  const plugin = req.manifest.name;
+  const timeout = AbortSignal.timeout(req.policy.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new DownloadFailedError('not an absolute URL', { plugin, url: String(input) });
+  }
+  try {
+    for (let hop = 0; ; hop++) {
+      checkUrl(url, req.manifest);
+      const referer = refererFor(url, req.manifest);
+      const res = await fetch(url, { redirect: 'manual', signal, headers: referer ? { referer } : {} });
+      const location = res.headers.get('location');
+      if (REDIRECTS.has(res.status) && location) {
+        await res.body?.cancel();
+        if (hop >= req.policy.maxRedirects) {
+          throw new DownloadFailedError(`more than ${req.policy.maxRedirects} redirects`, { plugin, url: input });
+        }
+        url = new URL(location, url);
+        continue;
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        throw new DownloadFailedError(`HTTP ${res.status}`, { plugin, url: url.href, status: res.status });
+      }
+      return await saveBody(res, url, req, signal);
+    }
+  } catch (err) {
+    if (signal.aborted) {
+      if (timeout.aborted && !req.signal?.aborted) {
+        throw new TimeoutError(req.policy.timeoutMs, { plugin, data: { url: url.href } });
+      }
+      throw new CancelledError({ plugin, reason: req.signal?.reason });
+    }
+    if (isSandboxError(err) || err instanceof HostError) throw err;
+    throw new DownloadFailedError((err as Error).message, { plugin, url: url.href, cause: err });
+  }
+}
+
+function checkUrl(url: URL, manifest: PluginManifest): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PermissionDeniedError(`browserDownload allows http and https only, not ${url.protocol} (${url.href})`, {
+      plugin: manifest.name,
+      data: { url: url.href },
+    });
+  }
+  const allowed = manifest.permissions.network.allowedHosts;
+  if (!hostAllowed(url, allowed)) {
+    throw new PermissionDeniedError(
+      `host "${url.host}" is not in permissions.network.allowedHosts (${allowed.length ? allowed.join(', ') : 'none'})`,
+      { plugin: manifest.name, data: { url: url.href, host: url.host, allowedHosts: [...allowed] } },
+    );
+  }
+}
+
+async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: AbortSignal): Promise<DownloadResult> {
+  const { maxBytes } = req.policy;
+  const plugin = req.manifest.name;
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel();
+    throw new OutputTooLargeError(maxBytes, { plugin, bytes: declared, data: { url: url.href } });
+  }
+  const dir = path.join(req.pluginDataDir, 'downloads');
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.part-${randomUUID()}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    // Counting inside the pipeline aborts the transfer (and the socket) as soon as the cap is passed.
+    await pipeline(
+      Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>),
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.byteLength;
+          if (bytes > maxBytes) throw new OutputTooLargeError(maxBytes, { plugin, bytes, data: { url: url.href } });
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      createWriteStream(temp, { flags: 'wx' }),
+      { signal },
+    );
+    const sha256 = hash.digest('hex');
+    const file = path.join(dir, sha256 + safeExtension(url));
+    await rename(temp, file);
+    return { path: file, bytes, sha256, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** `.pdf` from `/a/b/file.pdf?x`, only when short and plain; '' otherwise. */
+function safeExtension(url: URL): string {
+  const ext = path.posix.extname(url.pathname);
+  return /^\.[a-z0-9]{1,8}$/i.test(ext) ? ext.toLowerCase() : '';
+}
