@@ -18,13 +18,15 @@ import path from 'node:path';
 import { createHost, createNativeDriver } from ${JSON.stringify(dist)};
 const root = process.argv[2];
 const host = createHost({ drivers: [createNativeDriver()], hostVersion: '1.0.0', dataDir: path.join(root, 'data'), pluginDirs: [path.join(root, 'plugins')] });
-const ask = async () => Promise.all(['esm.v', 'cjs.v'].map(async (t) => (await host.call(t)).structuredContent));
+const ask = async () => Promise.all(['esm.v', 'cjs.v', 'detected.v'].map(async (t) => (await host.call(t)).structuredContent));
 await host.loadAll();
 const before = await ask();
 writeFileSync(path.join(root, 'plugins/esm/index.mjs'), "let n = 0; export default { tools: { v: { description: 'v', run: () => 'esm v2 #' + ++n } } };");
 writeFileSync(path.join(root, 'plugins/cjs/helper.cjs'), "module.exports = () => 'cjs helper v2';");
+writeFileSync(path.join(root, 'plugins/detected/index.js'), "export default { tools: { v: { description: 'v', run: () => 'detected v2' } } };");
 await host.reload('esm');
 await host.reload('cjs');
+await host.reload('detected');
 const after = await ask();
 await host.stop('esm');
 await host.start('esm');
@@ -33,13 +35,16 @@ await host.close();
 process.stdout.write(JSON.stringify({ before, after, fresh }));
 `;
 
-test('reload re-imports changed ESM and CommonJS code in a real Node process, and a restart starts with fresh module state', async () => {
+test('reload re-imports changed ESM, CommonJS and syntax-detected code in a real Node process, and a restart starts with fresh module state', async () => {
   const root = writeTree({
     'plugins/esm/plugin.json5': manifestOf('esm', './index.mjs'),
     'plugins/esm/index.mjs': "let n = 0; export default { tools: { v: { description: 'v', run: () => 'esm v1 #' + ++n } } };",
     'plugins/cjs/plugin.json5': manifestOf('cjs', './index.cjs'),
     'plugins/cjs/index.cjs': "const helper = require('./helper.cjs'); module.exports = { tools: { v: { description: 'v', run: () => helper() } } };",
     'plugins/cjs/helper.cjs': "module.exports = () => 'cjs helper v1';",
+    // ESM syntax in a .js file with no package.json "type": Node detects it as a module.
+    'plugins/detected/plugin.json5': manifestOf('detected', './index.js'),
+    'plugins/detected/index.js': "export default { tools: { v: { description: 'v', run: () => 'detected v1' } } };",
     'check.mjs': script,
   });
   try {
@@ -48,9 +53,9 @@ test('reload re-imports changed ESM and CommonJS code in a real Node process, an
       timeout: 20_000,
     });
     expect(JSON.parse(stdout)).toEqual({
-      before: ['esm v1 #1', 'cjs helper v1'],
-      after: ['esm v2 #1', 'cjs helper v2'],
-      fresh: ['esm v2 #1', 'cjs helper v2'],
+      before: ['esm v1 #1', 'cjs helper v1', 'detected v1'],
+      after: ['esm v2 #1', 'cjs helper v2', 'detected v2'],
+      fresh: ['esm v2 #1', 'cjs helper v2', 'detected v2'],
     });
   } finally {
     rmSync(root, { recursive: true, force: true });
