@@ -1,0 +1,44 @@
+import { stringFlag, type Command } from '../command.js';
+import { EXIT, UsageError } from '../errors.js';
+import { pluginsDir, withHost } from '../host.js';
+
+export const install: Command = {
+  name: 'install',
+  usage: 'install <spec>',
+  summary: 'install a plugin package (npm:<name>[@<range>] or file:<tarball>) into the plugins dir and load it, with progress on stderr',
+  examples: ['clawdesk install npm:@ollama/openclaw-web-search@^0.2 --dir ./plugins', 'clawdesk install file:./my-plugin-1.0.0.tgz --dir ./plugins'],
+  options: { registry: { type: 'string' } },
+  help: ['--registry <url>     npm registry for npm: specs (default https://registry.npmjs.org/)'],
+  async run({ args, flags, out, signal }) {
+    const spec = args[0];
+    if (!spec) throw new UsageError('install needs a package spec: clawdesk install npm:<name>[@<range>] or file:<tarball>');
+    const dir = pluginsDir(stringFlag(flags, 'dir'));
+    const registry = stringFlag(flags, 'registry');
+    return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+      let installed: { package: string; cached: boolean; replaced: string | undefined } | undefined;
+      host.on('installed', (e) => (installed = e));
+      const started = Date.now();
+      const entry = await host.install(spec, {
+        dir,
+        signal,
+        ...(registry === undefined ? {} : { registry }),
+        onProgress: (p) => out.note(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${p.phase}${p.detail ? `: ${p.detail}` : ''}`),
+      });
+      const m = entry.manifest;
+      out.result({
+        name: entry.name,
+        version: m.version,
+        package: installed?.package,
+        dir: m.dir,
+        state: entry.state,
+        sandbox: m.sandbox,
+        tools: entry.tools.map((t) => t.name),
+        cached: installed?.cached ?? false,
+        replaced: installed?.replaced,
+      });
+      const replaced = installed?.replaced ? ` (replacing ${installed.replaced})` : '';
+      out.line(`${out.good('✓')} installed ${entry.name}@${m.version}${replaced} into ${m.dir}: ${m.sandbox} sandbox, ${entry.state}, tools: ${entry.tools.map((t) => t.name).join(', ') || '-'}`);
+      return EXIT.OK;
+    });
+  },
+};
