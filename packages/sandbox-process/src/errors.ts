@@ -1,5 +1,6 @@
 import {
   CrashedError,
+  DisposedError,
   InvalidArgumentsError,
   isSandboxError,
   LoadFailedError,
@@ -39,6 +40,8 @@ export function ranOutOfMemory(end: SessionEnd): boolean {
  * `PermissionDeniedError`.
  */
 export function toCallError(error: unknown, where: SandboxErrorOptions, kind: 'tool' | 'hook'): SandboxError {
+  // dispose() rejects every pending request with one error: each call gets its own, naming its tool.
+  if (error instanceof DisposedError) return new DisposedError(where);
   if (isSandboxError(error)) return error;
   if (error instanceof RpcError) {
     const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<string, unknown>;

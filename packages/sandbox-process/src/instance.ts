@@ -159,7 +159,9 @@ export class ProcessInstance implements SandboxInstance {
   /** The error a request (`where`) gets when `end` ends its process. */
   #endError(end: SessionEnd, starting: boolean, where: SandboxErrorOptions): SandboxError {
     const data = { ...where.data, ...exitData(end) };
-    if (this.#state === 'disposed') return new DisposedError(where);
+    // Disposed while the process was still running: our own kill. A process that ended on its
+    // own keeps its real cause even if the host disposed the instance right after.
+    if (this.#state === 'disposed' && end.cause === 'killed') return new DisposedError(where);
     if (end.cause === 'oversize') return new OutputTooLargeError(this.#deps.config.maxMessageBytes, { ...where, bytes: end.bytes ?? 0 });
     if (end.exit.spawnError) {
       const spawnError = end.exit.spawnError as NodeJS.ErrnoException;
@@ -267,6 +269,8 @@ export class ProcessInstance implements SandboxInstance {
         settle();
       };
       const onAbort = () => {
+        // The host's own deadline fired first and aborted us with its TimeoutError: a timeout all the same (cancel, then recycle if ignored).
+        if ((opts.signal.reason as { code?: unknown } | undefined)?.code === 'TIMEOUT') return onTimeout();
         finish(() => reject(new CancelledError({ ...where, reason: opts.signal.reason })));
         if (!sent) return;
         sent.session.peer.notify(PLUGIN_METHODS.cancelled, { requestId: sent.id, reason: 'cancelled by the host' });

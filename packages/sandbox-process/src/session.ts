@@ -83,8 +83,10 @@ export class Session {
         ...(this.#oversizeBytes === undefined ? {} : { bytes: this.#oversizeBytes }),
         stderr: this.#stderr.lines,
       };
-      options.onEnd(end);
+      // Requests learn how the process ended before anyone is told it ended: an exit listener
+      // that disposes the instance must not turn a crash into DISPOSED for the calls in flight.
       this.peer.close(new ProcessEnded(end));
+      options.onEnd(end);
       return end;
     });
   }

@@ -183,3 +183,34 @@ describe('calls against a misbehaving plugin', () => {
     }
   });
 });
+
+describe('errors of calls that end together', () => {
+  test('dispose rejects each call in flight with its own DISPOSED error naming its own tool', async () => {
+    const { instance, close } = await start(await echoManifest());
+    try {
+      const sleeping = settle(instance.callTool('sleep', { ms: 5_000 }, opts()));
+      const spinning = settle(instance.callTool('spin', {}, opts()));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await instance.dispose();
+      const [a, b] = [(await sleeping) as { error: any }, (await spinning) as { error: any }];
+      expect([a.error.code, b.error.code]).toEqual(['DISPOSED', 'DISPOSED']);
+      expect([a.error.tool, b.error.tool]).toEqual(['sleep', 'spin']);
+      expect(a.error).not.toBe(b.error);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a crash reported to an exit listener that disposes at once still rejects the calls in flight with CRASHED', async () => {
+    const { instance, close } = await start(await echoManifest());
+    try {
+      instance.onExit(() => void instance.dispose());
+      const sleeping = settle(instance.callTool('sleep', { ms: 5_000 }, opts()));
+      const crashing = settle(instance.callTool('crash', {}, opts()));
+      const [a, b] = [(await sleeping) as { error: any }, (await crashing) as { error: any }];
+      expect([a.error.code, b.error.code]).toEqual(['CRASHED', 'CRASHED']);
+    } finally {
+      await close();
+    }
+  });
+});
