@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { PluginManifest } from '@clawdesk/manifest';
 import {
+  hostAllowed,
   CancelledError,
   type DownloadResult,
   isSandboxError,
@@ -33,31 +34,6 @@ export const DEFAULT_DOWNLOAD_POLICY: Readonly<DownloadPolicy> = Object.freeze({
 });
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/**
- * Is `url` allowed by `permissions.network.allowedHosts`? An entry without a port (`example.com`,
- * `127.0.0.1`) allows that host on any port; `host:port` allows that port only; `*.example.com`
- * allows subdomains (not `example.com` itself). Case-insensitive, exact otherwise.
- */
-export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean {
-  const hostname = url.hostname.toLowerCase();
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return allowedHosts.some((raw) => {
-    const entry = parseHostEntry(raw.trim().toLowerCase());
-    if (entry.port !== undefined && entry.port !== port) return false;
-    if (entry.host.startsWith('*.')) return hostname.endsWith(entry.host.slice(1));
-    return entry.host === hostname;
-  });
-}
-
-function parseHostEntry(entry: string): { host: string; port?: string } {
-  const bracketed = /^(\[[^\]]+\])(?::(\d+))?$/.exec(entry);
-  if (bracketed?.[1]) return { host: bracketed[1], ...(bracketed[2] ? { port: bracketed[2] } : {}) };
-  const withPort = /^([^:]+):(\d+)$/.exec(entry);
-  if (withPort?.[1] && withPort[2]) return { host: withPort[1], port: withPort[2] };
-  // A bare IPv6 address: URL.hostname keeps the brackets.
-  return { host: entry.includes(':') ? `[${entry}]` : entry };
-}
 
 /** The `Referer` of the first download rule whose `matchHosts` entry is a substring of the URL's host. */
 export function refererFor(url: URL, manifest: PluginManifest): string | undefined {

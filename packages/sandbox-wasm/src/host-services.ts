@@ -2,8 +2,7 @@
  * What a plugin worker asks of the main thread: the host's browserDownload, HTTP for Extism's
  * http_request (checked against allowedHosts at every redirect), and logging.
  */
-import type { SandboxContext } from '@clawdesk/sandbox';
-import { hostAllowed } from './hosts.js';
+import { hostAllowed, type SandboxContext } from '@clawdesk/sandbox';
 import type { HttpReply, HttpRequest } from './protocol.js';
 
 export interface HostServices {
@@ -47,7 +46,7 @@ export function createHostServices(ctx: SandboxContext, allowedHosts: readonly s
       let { method, body } = request;
       for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse(`blocked HTTP request to ${url.href}: only http and https are allowed`);
-        if (!hostAllowed(url.hostname, allowedHosts)) return refuse(`blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts`);
+        if (!hostAllowed(url, allowedHosts)) return refuse(`blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts`);
         let response: Response;
         try {
           response = await fetch(url, { method, headers: request.headers, body: body as BodyInit | undefined, redirect: 'manual', signal });

@@ -38,5 +38,7 @@ export type { ArgumentProblem, SandboxErrorCode, SandboxErrorOptions } from './e
 
 export { errorResult, isToolResult, resultValue, toToolResult } from './result.js';
 
+export { hostAllowed } from './hosts.js';
+
 export { createInMemoryDriver, simulateCrash } from './in-memory.js';
 export type { InMemoryDriverOptions, InMemoryModuleSource } from './in-memory.js';

@@ -23,6 +23,7 @@ const ROOT = [
   'ToolNotFoundError',
   'createInMemoryDriver',
   'errorResult',
+  'hostAllowed',
   'isSandboxError',
   'isToolResult',
   'resultValue',
