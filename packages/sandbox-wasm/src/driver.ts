@@ -11,15 +11,27 @@ import { DRIVER, HOOK_EXPORT, WasmInstance } from './instance.js';
 import { ModuleCache } from './module.js';
 import { resolveOptions, type WasmDriverOptions } from './options.js';
 import { preopensFor, stringifyConfig } from './permissions.js';
-import { PluginWorker, StartError } from './plugin-worker.js';
+import { bootWorker, PluginWorker, StartError } from './plugin-worker.js';
+import { SpareWorkers } from './spare.js';
 import { WASM_PAGE_BYTES } from './wasm-binary.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-wasm';
 
 export interface WasmDriver extends SandboxDriver {
   readonly kind: 'wasm';
-  /** Thread ids of this driver's plugin workers that have not exited yet (diagnostics, leak checks). */
+  /**
+   * Thread ids of the workers running this driver's plugin instances that have not exited yet
+   * (diagnostics, leak checks). The spare worker, which runs no plugin, is not among them.
+   */
   threadIds(): number[];
+  /** Thread id of the spare worker booted and waiting for the next start: none or one. */
+  spareThreadIds(): number[];
+  /**
+   * Stops the spare worker and starts no more; resolves once its thread has exited. Instances
+   * keep running, and later starts still work, each booting its own thread. Optional: the spare
+   * never keeps the process alive and stops by itself after `spareIdleMs`.
+   */
+  dispose(): Promise<void>;
 }
 
 const ENFORCED: PermissionReport = {
@@ -37,6 +49,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
   const o = resolveOptions(options);
   const modules = new ModuleCache();
   const live = new Set<number>();
+  const spares = new SpareWorkers(o.spareIdleMs, (limits) => bootWorker(o.channelBytes, limits));
 
   async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: { signal?: AbortSignal } = {}): Promise<SandboxInstance> {
     const where = { plugin: manifest.name, driver: DRIVER };
@@ -62,8 +75,10 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
     };
     const memoryBytes = memoryMb * MIB;
     const services = createHostServices(ctx, manifest.permissions.network.allowedHosts, memoryBytes);
+    // A backstop for the worker's JS heap; wasm memory is capped in the module itself.
+    const resourceLimits = { maxOldGenerationSizeMb: Math.max(64, memoryMb * 2), maxYoungGenerationSizeMb: 16 };
     const spawnOptions = {
-      init: {
+      setup: {
         module: prepared.module,
         exports,
         config: stringifyConfig(ctx.config),
@@ -74,10 +89,8 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
         maxOutputBytes: o.maxOutputBytes,
         workerSpinMicros: o.workerSpinMicros,
       },
-      channelBytes: o.channelBytes,
+      boot: () => spares.take(resourceLimits),
       hostSpinMicros: o.hostSpinMicros,
-      // A backstop for the worker's JS heap; wasm memory is capped in the module itself.
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, memoryMb * 2), maxYoungGenerationSizeMb: 16 },
       startTimeoutMs: o.startTimeoutMs,
       services,
       live,
@@ -93,7 +106,10 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
           // Only the first start is part of instantiate() and may be cancelled by its signal.
           const startSignal = first ? signal : undefined;
           first = false;
-          return PluginWorker.start({ ...spawnOptions, onDeath, signal: startSignal });
+          const started = PluginWorker.start({ ...spawnOptions, onDeath, signal: startSignal });
+          // The next start (a reload, another plugin, a restart after a timeout) finds a thread booted.
+          void started.finally(() => spares.refill(resourceLimits)).catch(() => {});
+          return started;
         },
       });
     } catch (error) {
@@ -110,5 +126,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
     enforcement: () => ({ ...ENFORCED }),
     instantiate,
     threadIds: () => [...live],
+    spareThreadIds: () => spares.threadIds(),
+    dispose: () => spares.close(),
   };
 }

@@ -1,10 +1,13 @@
 /**
  * Reads, caps, validates and compiles a plugin's wasm entry, and checks that its imports are
  * ones this driver provides. Compiled modules are cached by content hash and memory cap, so a
- * restart after a crash does not compile again, and a changed file (hot reload) always compiles anew.
+ * restart or a reload of unchanged bytes does not compile again, and a changed file (hot reload)
+ * always compiles anew. A file whose stat (device, inode, size, mtime, ctime) is what it was when
+ * it was last read is not read again — unless it changed so close to that read that a later
+ * change could hide within the filesystem's timestamp granularity ("racy" files, as git calls them).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { LoadFailedError } from '@clawdesk/sandbox';
@@ -31,32 +34,86 @@ const PROVIDED: Record<string, ReadonlySet<string> | null> = {
   wasi_snapshot_preview1: null,
 };
 const CACHE_SIZE = 32;
+/** A file changed less than this before it was read is read again next time (coarse timestamps: FAT has 2 s). */
+export const RACY_MS = 3_000;
+
+/** The file system calls the cache makes (tests count them). */
+export interface ModuleFs {
+  stat(file: string): Promise<{ dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }>;
+  readFile(file: string): Promise<Uint8Array>;
+}
+
+const nodeFs: ModuleFs = { stat: (file) => stat(file, { bigint: true }), readFile };
+
+interface FileSeen {
+  /** Device, inode, size, mtime and ctime when last read. */
+  stamp: string;
+  hash: string;
+  /** Whether the stamp alone may vouch for the content next time (not racy). */
+  trusted: boolean;
+}
 
 export class ModuleCache {
-  readonly #entries = new Map<string, Promise<PreparedModule>>();
+  readonly #fs: ModuleFs;
+  readonly #now: () => number;
+  /** `${sha256}:${maxPages}` → compiled module. */
+  readonly #compiled = new Map<string, Promise<PreparedModule>>();
+  /** Absolute path → what its content was when last read. */
+  readonly #files = new Map<string, FileSeen>();
+
+  constructor(fs: ModuleFs = nodeFs, now: () => number = Date.now) {
+    this.#fs = fs;
+    this.#now = now;
+  }
 
   async get(manifest: PluginManifest, maxPages: number): Promise<PreparedModule> {
     const file = path.resolve(manifest.dir, manifest.entry);
+    const unreadable = (error: unknown) =>
+      new LoadFailedError(`cannot read its wasm entry ${manifest.entry}: ${(error as Error).message}`, { plugin: manifest.name, driver: 'wasm', cause: error });
+    let info;
+    try {
+      info = await this.#fs.stat(file);
+    } catch (error) {
+      throw unreadable(error);
+    }
+    const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+    const seen = this.#files.get(file);
+    if (seen?.trusted && seen.stamp === stamp) {
+      const hit = this.#lookup(`${seen.hash}:${maxPages}`);
+      if (hit) return hit;
+    }
+    // Taken before reading: a change during or after the read lands at or after it.
+    const readAt = this.#now();
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
+      bytes = await this.#fs.readFile(file);
     } catch (error) {
-      throw new LoadFailedError(`cannot read its wasm entry ${manifest.entry}: ${(error as Error).message}`, {
-        plugin: manifest.name,
-        driver: 'wasm',
-        cause: error,
-      });
+      throw unreadable(error);
     }
-    const key = `${createHash('sha256').update(bytes).digest('hex')}:${maxPages}`;
-    let entry = this.#entries.get(key);
-    if (entry === undefined) {
-      entry = prepare(bytes, manifest, maxPages);
-      this.#entries.set(key, entry);
-      entry.catch(() => this.#entries.delete(key));
-      if (this.#entries.size > CACHE_SIZE) this.#entries.delete(this.#entries.keys().next().value!);
-    }
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const changedMs = Number((info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n);
+    remember(this.#files, file, { stamp, hash, trusted: changedMs < readAt - RACY_MS });
+    const key = `${hash}:${maxPages}`;
+    const hit = this.#lookup(key);
+    if (hit) return hit;
+    const entry = prepare(bytes, manifest, maxPages);
+    remember(this.#compiled, key, entry);
+    entry.catch(() => this.#compiled.delete(key));
     return entry;
   }
+
+  #lookup(key: string): Promise<PreparedModule> | undefined {
+    const hit = this.#compiled.get(key);
+    if (hit) remember(this.#compiled, key, hit); // most recently used last
+    return hit;
+  }
+}
+
+/** Sets `key` as the newest entry, dropping the oldest past CACHE_SIZE. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > CACHE_SIZE) map.delete(map.keys().next().value!);
 }
 
 async function prepare(bytes: Uint8Array, manifest: PluginManifest, maxPages: number): Promise<PreparedModule> {
@@ -74,7 +131,7 @@ async function prepare(bytes: Uint8Array, manifest: PluginManifest, maxPages: nu
   }
   let module: WebAssembly.Module;
   try {
-    if (!WebAssembly.validate(capped.bytes)) throw new Error('WebAssembly.validate rejected it');
+    // compile() validates as it goes; a separate validate() would decode the module twice.
     module = await WebAssembly.compile(capped.bytes);
   } catch (error) {
     throw fail(`not a valid wasm module: ${(error as Error).message}`, error);

@@ -1,12 +1,13 @@
 /**
- * The main thread's end of one plugin worker: starts the thread, runs one call at a time over
- * the SharedArrayBuffer channel (protocol.ts), answers the worker's host calls, and reports an
- * unexpected death. Queues, timeouts and restarts belong to the instance above it.
+ * The main thread's end of one plugin worker: gives a booted thread its plugin, runs one call at
+ * a time over the SharedArrayBuffer channel (protocol.ts), answers the worker's host calls, and
+ * reports an unexpected death. Queues, timeouts and restarts belong to the instance above it;
+ * booting threads ahead of time belongs to spare.ts.
  */
 import { existsSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker } from 'node:worker_threads';
 import type { HostServices } from './host-services.js';
-import { BULK, HEADER_BYTES, type HttpRequest, Slot, State, Status, type TrapReason, type WorkerEvent, type WorkerInit } from './protocol.js';
+import { BULK, HEADER_BYTES, type HttpRequest, Slot, State, Status, type TrapReason, type WorkerChannel, type WorkerEvent, type WorkerSetup } from './protocol.js';
 
 /** What one call produced, as the main thread sees it. */
 export type RawOutcome =
@@ -23,11 +24,45 @@ export interface WorkerDeath {
   code?: number | null;
 }
 
+/** A started thread with its channel, not yet given a plugin. */
+export interface BootedWorker {
+  readonly worker: Worker;
+  readonly sab: SharedArrayBuffer;
+  /** The main thread's ends of the ports. */
+  readonly bulk: MessagePort;
+  readonly events: MessagePort;
+}
+
+/**
+ * Starts a worker thread that loads Extism and waits for its plugin. Unref'd: a booted worker
+ * that nobody claims never keeps the process alive.
+ */
+export function bootWorker(channelBytes: number, resourceLimits: ResourceLimits): BootedWorker {
+  const sab = new SharedArrayBuffer(HEADER_BYTES + channelBytes);
+  const bulk = new MessageChannel();
+  const events = new MessageChannel();
+  const channel: WorkerChannel = { sab, bulk: bulk.port2, events: events.port2 };
+  const worker = new Worker(workerUrl(), {
+    workerData: channel,
+    transferList: [bulk.port2, events.port2],
+    resourceLimits,
+    env: {},
+    stdout: false,
+    stderr: false,
+  });
+  // Never let a worker 'error' go unheard (an unheard one would crash the host); phases add their own.
+  worker.on('error', () => {});
+  worker.unref();
+  bulk.port1.unref();
+  events.port1.unref();
+  return { worker, sab, bulk: bulk.port1, events: events.port1 };
+}
+
 export interface StartOptions {
-  init: Omit<WorkerInit, 'sab' | 'bulk' | 'events'>;
-  channelBytes: number;
+  setup: WorkerSetup;
+  /** A booted worker for this start: the driver's spare, or a new one. */
+  boot(): BootedWorker;
   hostSpinMicros: number;
-  resourceLimits: ResourceLimits;
   startTimeoutMs: number;
   services: HostServices;
   onDeath(death: WorkerDeath): void;
@@ -60,35 +95,25 @@ export class PluginWorker {
   #closed = false;
   #spinPays = true;
 
-  private constructor(worker: Worker, sab: SharedArrayBuffer, bulk: MessagePort, events: MessagePort, opts: StartOptions) {
-    this.#worker = worker;
-    this.threadId = worker.threadId;
-    this.#ctl = new Int32Array(sab, 0, HEADER_BYTES / 4);
-    this.#data = new Uint8Array(sab, HEADER_BYTES);
-    this.#bulk = bulk;
-    this.#events = events;
+  private constructor(booted: BootedWorker, opts: StartOptions) {
+    this.#worker = booted.worker;
+    this.threadId = booted.worker.threadId;
+    this.#ctl = new Int32Array(booted.sab, 0, HEADER_BYTES / 4);
+    this.#data = new Uint8Array(booted.sab, HEADER_BYTES);
+    this.#bulk = booted.bulk;
+    this.#events = booted.events;
     this.#opts = opts;
   }
 
-  /** Starts a worker and resolves once its plugin is instantiated. */
+  /** Gives a booted worker its plugin and resolves once the plugin is instantiated. */
   static async start(opts: StartOptions): Promise<PluginWorker> {
-    const sab = new SharedArrayBuffer(HEADER_BYTES + opts.channelBytes);
-    const bulk = new MessageChannel();
-    const events = new MessageChannel();
-    const init: WorkerInit = { ...opts.init, sab, bulk: bulk.port2, events: events.port2 };
-    const worker = new Worker(workerUrl(), {
-      workerData: init,
-      transferList: [bulk.port2, events.port2],
-      resourceLimits: opts.resourceLimits,
-      env: {},
-      stdout: false,
-      stderr: false,
-    });
-    // Never let a worker 'error' go unheard (an unheard one would crash the host); phases add their own.
-    worker.on('error', () => {});
-    const self = new PluginWorker(worker, sab, bulk.port1, events.port1, opts);
-    opts.live.add(worker.threadId);
+    const self = new PluginWorker(opts.boot(), opts);
+    const worker = self.#worker;
+    opts.live.add(self.threadId);
     worker.once('exit', () => opts.live.delete(self.threadId));
+    // Held while starting, like any pending operation; #listen() lets go again.
+    worker.ref();
+    worker.postMessage(opts.setup);
     await self.#started();
     return self;
   }

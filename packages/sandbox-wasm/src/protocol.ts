@@ -10,6 +10,9 @@
  * receiveMessageOnPort. Host functions (browser_download, http) go worker → main as an event
  * message; the worker blocks on the HOST_REPLY slot until the main thread has posted the
  * answer on `bulk` and flipped the slot.
+ *
+ * A worker starts with the channel only (workerData) and then receives its plugin as one
+ * message, so a worker can be started before anyone knows which plugin it will run.
  */
 
 export const HEADER_BYTES = 32;
@@ -68,9 +71,18 @@ export interface HttpRequest {
   body?: Uint8Array;
 }
 
-/** Everything a worker needs, passed as workerData. */
-export interface WorkerInit {
+/**
+ * The channel, passed as workerData when the thread starts. It names no plugin: a spare worker
+ * boots with it alone and waits for its `WorkerSetup`.
+ */
+export interface WorkerChannel {
   sab: SharedArrayBuffer;
+  bulk: import('node:worker_threads').MessagePort;
+  events: import('node:worker_threads').MessagePort;
+}
+
+/** The plugin a worker is to run, posted once to the worker (structured clone shares the compiled module). */
+export interface WorkerSetup {
   module: WebAssembly.Module;
   /** Export names, indexed by the Export slot. */
   exports: string[];
@@ -85,6 +97,7 @@ export interface WorkerInit {
   wasmMemoryBytes: number;
   maxOutputBytes: number;
   workerSpinMicros: number;
-  bulk: import('node:worker_threads').MessagePort;
-  events: import('node:worker_threads').MessagePort;
 }
+
+/** Everything the worker side works with. */
+export type WorkerInit = WorkerChannel & WorkerSetup;

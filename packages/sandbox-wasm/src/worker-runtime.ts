@@ -5,7 +5,7 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { CallContext, ExtismPluginOptions, Plugin } from '@extism/extism';
-import { hostAllowed } from './hosts.js';
+import { hostAllowed } from '@clawdesk/sandbox';
 import { type HttpReply, type HttpRequest, Slot, Status, type TrapReason, type WorkerEvent, type WorkerInit } from './protocol.js';
 import { createWasi, ProcExit, type WasiClass } from './worker-wasi.js';
 
@@ -20,7 +20,7 @@ export interface Runtime {
   call(exportName: string, input: Uint8Array): Promise<CallOutcome>;
 }
 
-type CreatePlugin = (manifest: { wasm: { module: WebAssembly.Module }[] }, opts: ExtismPluginOptions) => Promise<Plugin>;
+type CreatePlugin = (manifest: WebAssembly.Module, opts: ExtismPluginOptions) => Promise<Plugin>;
 type HostFn = (cc: CallContext, ...args: any[]) => unknown;
 
 /** The name Extism gives the single unnamed module of a manifest. */
@@ -110,7 +110,7 @@ export async function createRuntime(
       try {
         const parsed = JSON.parse(text(cc, requestAddr)) as { url?: unknown; method?: unknown; headers?: unknown; header?: unknown };
         const url = new URL(String(parsed.url));
-        if (!hostAllowed(url.hostname, init.allowedHosts)) {
+        if (!hostAllowed(url, init.allowedHosts)) {
           emit({ type: 'log', level: 'warn', message: `blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts` });
           return 0n;
         }
@@ -161,21 +161,22 @@ export async function createRuntime(
 
   const wasi = init.wasi ? createWasi(WASI, init.wasi) : null;
   const logger = consoleFor(emit);
-  const plugin = await createPlugin(
-    { wasm: [{ module: init.module }] },
-    {
-      useWasi: false,
-      runInWorker: false,
-      logger,
-      config: init.config,
-      functions: {
-        'extism:host/env': env,
-        'extism:host/user': user,
-        env: asEnv,
-        ...(wasi ? { wasi_snapshot_preview1: wasi.functions } : {}),
-      },
+  // The module itself, not a `{ wasm: [...] }` manifest: Extism tests a manifest object with
+  // `instanceof Response`, and touching `Response` loads Node's fetch implementation (undici) —
+  // 30-70 ms and several MB per worker. Its own `fetch` is never used; none reaches the global one.
+  const plugin = await createPlugin(init.module, {
+    useWasi: false,
+    runInWorker: false,
+    fetch: refuseFetch,
+    logger,
+    config: init.config,
+    functions: {
+      'extism:host/env': env,
+      'extism:host/user': user,
+      env: asEnv,
+      ...(wasi ? { wasi_snapshot_preview1: wasi.functions } : {}),
     },
-  );
+  });
   const instance = await plugin.getInstance();
   memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : undefined;
   wasi?.initialize(instance);
@@ -214,6 +215,9 @@ export async function createRuntime(
     },
   };
 }
+
+/** Extism's `fetch` option, for manifests given as URLs; the driver never gives one. */
+const refuseFetch: typeof fetch = () => Promise.reject(new Error('a plugin worker does not fetch'));
 
 /** An AssemblyScript string: UTF-16 code units, byte length in the u32 just before the pointer. */
 function readAsString(memory: WebAssembly.Memory | undefined, ptr: number): string | null {

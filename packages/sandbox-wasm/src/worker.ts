@@ -1,23 +1,30 @@
 /**
- * Entry of a plugin worker thread: loads one Extism plugin in this thread's foreground, then
- * serves calls from the SharedArrayBuffer channel (see protocol.ts) until it is terminated.
+ * Entry of a plugin worker thread: boots with the channel only and loads Extism meanwhile, then
+ * receives its one plugin (a `WorkerSetup` message), instantiates it in this thread's foreground
+ * and serves calls from the SharedArrayBuffer channel (see protocol.ts) until it is terminated.
+ * A worker runs at most one plugin in its life, so a spare one started early isolates as well.
  */
-import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { BULK, HEADER_BYTES, Slot, State, Status, type WorkerEvent, type WorkerInit } from './protocol.js';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { BULK, HEADER_BYTES, Slot, State, Status, type WorkerChannel, type WorkerEvent, type WorkerInit, type WorkerSetup } from './protocol.js';
 import { type CallOutcome, createRuntime } from './worker-runtime.js';
 
-async function main(init: WorkerInit): Promise<void> {
-  const ctl = new Int32Array(init.sab, 0, HEADER_BYTES / 4);
+async function main(channel: WorkerChannel): Promise<void> {
+  const ctl = new Int32Array(channel.sab, 0, HEADER_BYTES / 4);
   const emit = (event: WorkerEvent) => {
-    init.events.postMessage(event);
+    channel.events.postMessage(event);
     ctl[Slot.Events]!++;
   };
-  const data = new Uint8Array(init.sab, HEADER_BYTES);
   silenceWasiWarning();
+  // Imported only now, so node:wasi's ExperimentalWarning is already filtered; and before the
+  // plugin arrives, so a spare worker has it done by the time it is claimed.
+  const loading = Promise.all([import('@extism/extism'), import('node:wasi')]);
+  loading.catch(() => {}); // reported below, once the setup is here
+  const setup = await new Promise<WorkerSetup>((resolve) => parentPort!.once('message', resolve));
+  const init: WorkerInit = { ...channel, ...setup };
+  const data = new Uint8Array(init.sab, HEADER_BYTES);
   let runtime;
   try {
-    // Imported only now, so node:wasi's ExperimentalWarning is already filtered.
-    const [{ default: createPlugin }, { WASI }] = await Promise.all([import('@extism/extism'), import('node:wasi')]);
+    const [{ default: createPlugin }, { WASI }] = await loading;
     runtime = await createRuntime(init, ctl, emit, createPlugin, WASI);
   } catch (error) {
     emit({ type: 'fatal', message: error instanceof Error ? error.message : String(error) });
@@ -31,8 +38,9 @@ async function main(init: WorkerInit): Promise<void> {
     const input = length === BULK ? takeBulk(init.bulk) : data.slice(0, length);
     const outcome = await runtime.call(name, input);
     respond(ctl, data, init.bulk, outcome);
-    // After a trap the instance is unusable; the main thread ends this worker.
-    if (outcome.status === Status.Trap) return;
+    // After a trap the instance is unusable; the main thread ends this worker. Idle until then:
+    // a thread that exits by itself races its own answer (the host would see "exited with code 0").
+    if (outcome.status === Status.Trap) for (;;) Atomics.wait(ctl, Slot.State, Atomics.load(ctl, Slot.State));
   }
 }
 
@@ -97,4 +105,4 @@ function silenceWasiWarning(): void {
   }) as typeof process.emitWarning;
 }
 
-void main(workerData as WorkerInit);
+void main(workerData as WorkerChannel);

@@ -5,16 +5,8 @@ import type { PluginManifest } from '@clawdesk/manifest';
 import { createTestContext, type TestContext } from '@clawdesk/sandbox/conformance';
 import { resultValue } from '@clawdesk/sandbox';
 import { createWasmDriver } from '../src/index.js';
-import { callOpts, copyExample, instanceTracker, loadExample, rejectionOf } from './helpers.js';
+import { callOpts, copyExample, instanceTracker, loadExample, rejectionOf, waitFor } from './helpers.js';
 import { exportMemory, importSection, memorySection, section, voidType, wasmModule } from './wasm-bytes.js';
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const instances = instanceTracker();
 const contexts: TestContext[] = [];

@@ -50,3 +50,12 @@ export function instanceTracker(): { track<T extends SandboxInstance>(i: T): T; 
     },
   };
 }
+
+/** Polls `condition` every 20 ms until it holds, failing after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -6,6 +6,7 @@ test('the package exposes exactly its documented API', () => {
     'DEFAULT_CHANNEL_BYTES',
     'DEFAULT_HOST_SPIN_MICROS',
     'DEFAULT_MAX_OUTPUT_BYTES',
+    'DEFAULT_SPARE_IDLE_MS',
     'DEFAULT_START_TIMEOUT_MS',
     'DEFAULT_WORKER_SPIN_MICROS',
     'PACKAGE_NAME',
