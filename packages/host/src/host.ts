@@ -663,8 +663,8 @@ export class PluginHost extends EventEmitter<HostEvents> {
       // Calls still running after the drain window are given up on: they reject with DISPOSED.
       const drainTimeoutMs = this.#o.drainTimeoutMs;
       const giveUp = setTimeout(() => {
-        const err = new DisposedError({ plugin: gen.manifest.name, driver: gen.driver.kind, data: { drainTimeoutMs } });
-        for (const fail of [...calls]) fail(err);
+        // One error per call: the host fills in each call's tool.
+        for (const fail of [...calls]) fail(new DisposedError({ plugin: gen.manifest.name, driver: gen.driver.kind, data: { drainTimeoutMs } }));
       }, drainTimeoutMs);
       await gen.drained.promise;
       clearTimeout(giveUp);
@@ -702,6 +702,8 @@ export class PluginHost extends EventEmitter<HostEvents> {
     gen.unsubscribe?.();
     gen.unsubscribe = undefined;
     gen.instance = undefined;
+    // An instance that ended on its own may still be releasing (a thread terminating): close() waits for it.
+    this.#track(instance.dispose().catch(() => {}));
     gen.ready = deferred();
     this.#crashed(m, gen, info);
   }
