@@ -15,6 +15,7 @@ import {
   CancelledError,
   CrashedError,
   DisposedError,
+  NOTHING_ENFORCED,
   type CallOptions,
   type ExitInfo,
   InvalidArgumentsError,
@@ -477,14 +478,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     return {
       entry,
       driver: driver?.packageName ?? 'none',
-      enforcement: driver?.enforcement(entry.manifest) ?? {
-        network: 'not-enforced',
-        fsRead: 'not-enforced',
-        fsWrite: 'not-enforced',
-        env: 'not-enforced',
-        memory: 'not-enforced',
-        timeout: 'not-enforced',
-      },
+      enforcement: driver?.enforcement(entry.manifest) ?? { ...NOTHING_ENFORCED },
       dataDir: this.#dataDirOf(name),
       unsupported: m.gen?.unsupported ?? [],
     };

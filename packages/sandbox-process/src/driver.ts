@@ -1,6 +1,7 @@
 import type { PluginManifest } from '@clawdesk/manifest';
 import {
   LoadFailedError,
+  NOTHING_ENFORCED,
   RuntimeMissingError,
   type PermissionReport,
   type SandboxContext,
@@ -15,15 +16,6 @@ import { buildLaunch } from './runtime/launch.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
-/** For a manifest this driver does not run: claim nothing. */
-const NOTHING_ENFORCED: PermissionReport = {
-  network: 'not-enforced',
-  fsRead: 'not-enforced',
-  fsWrite: 'not-enforced',
-  env: 'not-enforced',
-  memory: 'not-enforced',
-  timeout: 'not-enforced',
-};
 
 const isProcessRuntime = (runtime: string): runtime is ProcessRuntime => PROCESS_RUNTIMES.includes(runtime as ProcessRuntime);
 

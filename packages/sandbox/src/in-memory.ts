@@ -13,6 +13,7 @@ import {
   ToolNotFoundError,
 } from './errors.js';
 import type { ModuleTool, PluginCallContext, PluginModule } from './plugin-module.js';
+import { IN_PROCESS_ENFORCEMENT } from './enforcement.js';
 import { errorResult, toToolResult } from './result.js';
 import type {
   CallOptions,
@@ -50,14 +51,7 @@ export function createInMemoryDriver(options: InMemoryDriverOptions): SandboxDri
     kind: 'native',
     packageName: '@clawdesk/sandbox',
     supports: (manifest) => find(manifest) !== undefined,
-    enforcement: (): PermissionReport => ({
-      network: 'not-enforced',
-      fsRead: 'not-enforced',
-      fsWrite: 'not-enforced',
-      env: 'not-enforced',
-      memory: 'not-enforced',
-      timeout: 'partial',
-    }),
+    enforcement: (): PermissionReport => ({ ...IN_PROCESS_ENFORCEMENT }),
     async instantiate(manifest, ctx, opts) {
       const where = { plugin: manifest.name, driver: DRIVER };
       if (opts?.signal?.aborted) throw new CancelledError({ ...where, reason: opts.signal.reason });

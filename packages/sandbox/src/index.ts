@@ -40,5 +40,7 @@ export { errorResult, isToolResult, resultValue, toToolResult } from './result.j
 
 export { hostAllowed } from './hosts.js';
 
+export { IN_PROCESS_ENFORCEMENT, NOTHING_ENFORCED } from './enforcement.js';
+
 export { createInMemoryDriver, simulateCrash } from './in-memory.js';
 export type { InMemoryDriverOptions, InMemoryModuleSource } from './in-memory.js';

@@ -10,6 +10,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const ROOT = [
   'CancelledError',
   'CrashedError',
+  'IN_PROCESS_ENFORCEMENT',
+  'NOTHING_ENFORCED',
   'DisposedError',
   'InvalidArgumentsError',
   'InvalidOutputError',

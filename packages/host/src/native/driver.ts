@@ -4,6 +4,7 @@ import {
   CancelledError,
   DisposedError,
   errorResult,
+  IN_PROCESS_ENFORCEMENT,
   InvalidOutputError,
   LoadFailedError,
   type CallOptions,
@@ -42,14 +43,7 @@ export function createNativeDriver(): SandboxDriver {
     kind: 'native',
     packageName: '@clawdesk/host',
     supports: (m: PluginManifest) => m.sandbox === 'native' && runtimeMatches(m.runtime),
-    enforcement: (): PermissionReport => ({
-      network: 'not-enforced',
-      fsRead: 'not-enforced',
-      fsWrite: 'not-enforced',
-      env: 'not-enforced',
-      memory: 'not-enforced',
-      timeout: 'partial',
-    }),
+    enforcement: (): PermissionReport => ({ ...IN_PROCESS_ENFORCEMENT }),
     async instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<SandboxInstance> {
       ctx.logger.warn(
         `plugin "${manifest.name}" runs in-process (native driver): no isolation, permissions not enforced, runaway code cannot be stopped; load trusted plugins only`,
