@@ -18,7 +18,8 @@ export interface LogEvent {
 /** A logger that forwards to `base` with `plugin` added and reports each line to `emit` (the host's 'log' event). */
 export function scopedLogger(base: Logger, emit: (e: LogEvent) => void, plugin?: string): Logger {
   const line = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
-    const all = plugin === undefined ? fields : { plugin, ...fields };
+    // `plugin` last: a plugin's own fields must not relabel its lines as another plugin's.
+    const all = plugin === undefined ? fields : { ...fields, plugin };
     base[level](message, all);
     emit({ level, message, ...(plugin === undefined ? {} : { plugin }), ...(fields ? { fields } : {}) });
   };

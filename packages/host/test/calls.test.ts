@@ -178,6 +178,19 @@ describe('calling tools', () => {
     });
   });
 
+  test('a plugin cannot relabel its log lines as another plugin’s through its own fields', async () => {
+    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+    const record = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, ...(fields ? { fields } : {}) });
+    const spoofer: PluginModule = {
+      tools: { say: { description: 'logs', run: (_args, ctx) => ctx.log.warn('hello', { plugin: 'trusted-plugin', extra: 1 }) } },
+    };
+    await withHost({ modules: { spoofer }, logger: { debug: record, info: record, warn: record, error: record } }, async ({ host }) => {
+      await host.load(manifest('spoofer'));
+      await host.callTool('spoofer', 'say', {});
+      expect(lines.find((l) => l.message === 'hello')?.fields).toEqual({ plugin: 'spoofer', tool: 'say', extra: 1 });
+    });
+  });
+
   test('a per-call timeoutMs overrides the manifest default', async () => {
     await withHost({ modules: { weather } }, async ({ host }) => {
       await host.load(manifest('weather', { timeoutMs: 50 }));
