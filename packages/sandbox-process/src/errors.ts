@@ -2,6 +2,7 @@ import {
   CrashedError,
   DisposedError,
   InvalidArgumentsError,
+  InvalidOutputError,
   isSandboxError,
   LoadFailedError,
   PermissionDeniedError,
@@ -9,7 +10,7 @@ import {
   ToolError,
   type SandboxErrorOptions,
 } from '@clawdesk/sandbox';
-import { RpcError, RpcErrorCode } from './jsonrpc/messages.js';
+import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
 import type { SessionEnd } from './session.js';
 
 /** Lines of stderr quoted in an error message (the full tail is in `data.stderr`). */
@@ -43,6 +44,7 @@ export function toCallError(error: unknown, where: SandboxErrorOptions, kind: 't
   // dispose() rejects every pending request with one error: each call gets its own, naming its tool.
   if (error instanceof DisposedError) return new DisposedError(where);
   if (isSandboxError(error)) return error;
+  if (error instanceof MalformedResponseError) return new InvalidOutputError(error.message, { ...where, cause: error });
   if (error instanceof RpcError) {
     const data = (typeof error.data === 'object' && error.data !== null ? error.data : {}) as Record<string, unknown>;
     const rpc = { ...where.data, rpcCode: error.code, ...(error.data === undefined ? {} : { rpcData: error.data }) };

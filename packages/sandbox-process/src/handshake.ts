@@ -13,6 +13,12 @@ export interface HandshakeResult {
 /** `tools/list` pages followed at most; a plugin that keeps returning cursors is broken. */
 const MAX_TOOL_PAGES = 100;
 
+/**
+ * Tools one plugin may offer. Each costs the host a compiled schema and registry entries: 100 000
+ * tools took a host 14 s of blocked event loop and 600 MB to load.
+ */
+export const MAX_TOOLS = 1_000;
+
 const CLIENT_INFO = { name: 'clawdesk', version: '0.0.0' };
 
 /**
@@ -33,6 +39,7 @@ export async function handshake(session: Session, ctx: SandboxContext, where: Sa
   session.peer.notify(PLUGIN_METHODS.initialized);
 
   const offered: ToolDef[] = [];
+  const names = new Set<string>();
   let cursor: string | undefined;
   for (let page = 0; page < MAX_TOOL_PAGES; page++) {
     const result = (await session.request(PLUGIN_METHODS.toolsList, cursor === undefined ? {} : { cursor })) as {
@@ -44,6 +51,14 @@ export async function handshake(session: Session, ctx: SandboxContext, where: Sa
     }
     for (const tool of result.tools as Record<string, unknown>[]) {
       if (typeof tool?.name !== 'string') throw new LoadFailedError('"tools/list" returned a tool without a string "name"', where);
+      // Which of two same-named tools a call reaches would be a guess; the manifest refuses duplicates too.
+      if (names.has(tool.name)) {
+        throw new LoadFailedError(`"tools/list" offered more than one tool named ${JSON.stringify(tool.name)}`, { ...where, data: { tool: tool.name } });
+      }
+      names.add(tool.name);
+      if (names.size > MAX_TOOLS) {
+        throw new LoadFailedError(`"tools/list" offered more than ${MAX_TOOLS} tools`, { ...where, data: { maxTools: MAX_TOOLS } });
+      }
       offered.push({
         name: tool.name,
         description: typeof tool.description === 'string' ? tool.description : '',

@@ -6,6 +6,7 @@ export type { ProcessInstance } from './instance.js';
 export {
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_LOG_LINES_PER_SECOND,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_START_TIMEOUT_MS,
 } from './options.js';

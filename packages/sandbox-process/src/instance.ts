@@ -131,6 +131,7 @@ export class ProcessInstance implements SandboxInstance {
       launch,
       ctx,
       maxMessageBytes: config.maxMessageBytes,
+      maxLogLinesPerSecond: config.maxLogLinesPerSecond,
       onEnd: (end) => this.#onSessionEnd(session, end),
     });
     this.#session = session;

@@ -21,6 +21,11 @@ export interface ProcessDriverOptions {
   /** Largest single message a plugin may write to stdout. Default `DEFAULT_MAX_MESSAGE_BYTES` (16 MiB). */
   maxMessageBytes?: number;
   /**
+   * Log lines (stderr, `host/log`, MCP `notifications/message`) a plugin process may send the host's
+   * logger per second; more are dropped and their count logged as a warning. Default `DEFAULT_MAX_LOG_LINES_PER_SECOND` (1 000).
+   */
+  maxLogLinesPerSecond?: number;
+  /**
    * node only: also allow reading the `node_modules` folders above the plugin dir (and the packages
    * they link to), so a plugin inside a workspace can import its dependencies. Default `true`;
    * `false` confines reads to the plugin dir, `permissions.fs.read` and the data dir.
@@ -32,6 +37,7 @@ export const DEFAULT_START_TIMEOUT_MS = 10_000;
 export const DEFAULT_CANCEL_GRACE_MS = 100;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_LOG_LINES_PER_SECOND = 1_000;
 
 /** Options with every default filled in, validated once in `createProcessDriver`. */
 export interface DriverConfig {
@@ -40,6 +46,7 @@ export interface DriverConfig {
   cancelGraceMs: number;
   killGraceMs: number;
   maxMessageBytes: number;
+  maxLogLinesPerSecond: number;
   allowAncestorNodeModules: boolean;
 }
 
@@ -74,6 +81,7 @@ export function resolveOptions(options: ProcessDriverOptions = {}): DriverConfig
     cancelGraceMs: positiveInteger('cancelGraceMs', options.cancelGraceMs, DEFAULT_CANCEL_GRACE_MS, 0),
     killGraceMs: positiveInteger('killGraceMs', options.killGraceMs, DEFAULT_KILL_GRACE_MS, 0),
     maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1024),
+    maxLogLinesPerSecond: positiveInteger('maxLogLinesPerSecond', options.maxLogLinesPerSecond, DEFAULT_MAX_LOG_LINES_PER_SECOND, 1),
     allowAncestorNodeModules: allow,
   };
 }

@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import type { SandboxContext } from '@clawdesk/sandbox';
 import { LineReader, LineTooLongError } from './jsonrpc/line-reader.js';
 import { LineWriter } from './jsonrpc/line-writer.js';
-import { RpcError, RpcErrorCode } from './jsonrpc/messages.js';
+import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
 import { RpcPeer, type Outcome } from './jsonrpc/peer.js';
 import { spawnChild, type ChildExit, type ChildHandle } from './process/child.js';
+import { LogBudget } from './process/log-budget.js';
 import { StderrTail } from './process/stderr-tail.js';
 import { HOST_METHODS, LOG_LEVELS, mcpLogLevel } from './protocol.js';
 import type { Launch } from './runtime/launch.js';
@@ -29,6 +30,8 @@ export interface SessionOptions {
   launch: Launch;
   ctx: SandboxContext;
   maxMessageBytes: number;
+  /** Plugin log lines passed to the host's logger per second; the rest are dropped and counted. */
+  maxLogLinesPerSecond: number;
   /** Runs once when the process has ended, before pending requests are settled. */
   onEnd(end: SessionEnd): void;
 }
@@ -56,9 +59,13 @@ export class Session {
   #cause: SessionEnd['cause'] = 'exit';
   #oversizeBytes: number | undefined;
   #noise = 0;
+  readonly #logBudget: LogBudget;
+  readonly #maxLogLines: number;
 
   constructor(options: SessionOptions) {
     this.#ctx = options.ctx;
+    this.#maxLogLines = options.maxLogLinesPerSecond;
+    this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch);
     const writer = new LineWriter(this.child.stdin);
     this.peer = new RpcPeer((m) => writer.write(m), {
@@ -71,7 +78,10 @@ export class Session {
     this.child.stdout.on('data', (chunk: Buffer) => this.#read(reader, chunk));
     this.child.stdout.on('end', () => this.#deliver(reader.end()));
     this.child.stderr.on('data', (chunk: Buffer) => this.#logStderr(this.#stderr.push(chunk)));
-    this.child.stderr.on('end', () => this.#logStderr(this.#stderr.end()));
+    this.child.stderr.on('end', () => {
+      this.#logStderr(this.#stderr.end());
+      this.#logBudget.flush(this.#reportDropped);
+    });
     for (const stream of [this.child.stdout, this.child.stderr]) stream.on('error', () => undefined);
 
     this.ended = this.child.exited.then(async (exit) => {
@@ -83,6 +93,7 @@ export class Session {
         ...(this.#oversizeBytes === undefined ? {} : { bytes: this.#oversizeBytes }),
         stderr: this.#stderr.lines,
       };
+      this.#logBudget.flush(this.#reportDropped);
       // Requests learn how the process ended before anyone is told it ended: an exit listener
       // that disposes the instance must not turn a crash into DISPOSED for the calls in flight.
       this.peer.close(new ProcessEnded(end));
@@ -123,8 +134,25 @@ export class Session {
 
   #deliver(events: ReturnType<LineReader['push']>): void {
     for (const event of events) {
-      if (event.kind === 'message') this.peer.handle(event.message);
-      else this.#logNoise(event.line, event.reason);
+      // This runs in a stream listener: a throw here would be an uncaught exception in the host.
+      try {
+        if (event.kind === 'message') {
+          this.peer.handle(event.message);
+          continue;
+        }
+        this.#logNoise(event.line, event.reason);
+        if (event.responseTo !== undefined) this.peer.fail(event.responseTo, new MalformedResponseError(`was not usable: ${event.reason}`));
+      } catch (error) {
+        this.#safely(() => this.#ctx.logger.error('handling a message from the plugin failed; skipped', { error: String(error) }));
+      }
+    }
+  }
+
+  #safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // The host's logger failing must not take the host down either.
     }
   }
 
@@ -140,8 +168,21 @@ export class Session {
   }
 
   #logStderr(lines: string[]): void {
-    for (const line of lines) this.#ctx.logger.info(line, { stream: 'stderr' });
+    for (const line of lines) this.#pluginLog(() => this.#ctx.logger.info(line, { stream: 'stderr' }));
   }
+
+  /** One line the plugin asked to log, within the log budget; a throwing logger is contained. */
+  #pluginLog(log: () => void): void {
+    if (this.#logBudget.take(this.#reportDropped)) this.#safely(log);
+  }
+
+  readonly #reportDropped = (dropped: number) =>
+    this.#safely(() =>
+      this.#ctx.logger.warn('plugin logged faster than the host accepts; lines dropped', {
+        dropped,
+        maxLogLinesPerSecond: this.#maxLogLines,
+      }),
+    );
 
   async #serveHost(method: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     if (method === 'ping') return {};
@@ -160,13 +201,32 @@ export class Session {
     if (method === HOST_METHODS.log) {
       const level = LOG_LEVELS.includes(p.level as never) ? (p.level as (typeof LOG_LEVELS)[number]) : 'info';
       const fields = typeof p.fields === 'object' && p.fields !== null ? (p.fields as Record<string, unknown>) : undefined;
-      this.#ctx.logger[level](String(p.message ?? ''), fields);
+      this.#pluginLog(() => this.#ctx.logger[level](asText(p.message ?? ''), fields && boundedFields(fields)));
     } else if (method === 'notifications/message') {
       // MCP logging: { level, logger?, data }.
-      const data = typeof p.data === 'string' ? p.data : JSON.stringify(p.data);
-      this.#ctx.logger[mcpLogLevel(p.level)](data, typeof p.logger === 'string' ? { logger: p.logger } : undefined);
+      this.#pluginLog(() => this.#ctx.logger[mcpLogLevel(p.level)](asText(p.data), typeof p.logger === 'string' ? { logger: p.logger } : undefined));
     } else {
-      this.#ctx.logger.debug('ignored notification from plugin', { method });
+      this.#pluginLog(() => this.#ctx.logger.debug('ignored notification from plugin', { method: asText(method) }));
     }
   }
+}
+
+/** Longest log message, and largest log fields as JSON, passed to the host's logger. */
+const MAX_LOG_CHARS = 16 * 1024;
+
+/** Fields as sent, unless their JSON is over `MAX_LOG_CHARS`: then only a note of their size. */
+function boundedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const size = JSON.stringify(fields).length;
+  return size <= MAX_LOG_CHARS ? fields : { fieldsOmitted: `${size} characters of log fields, over the ${MAX_LOG_CHARS} limit` };
+}
+
+/** Log text from any JSON value. `String()` throws on `{"toString": 1}`; JSON.stringify is safe on the depth-limited values the reader passes. */
+function asText(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}… (${text.length - MAX_LOG_CHARS} more characters)` : text;
 }

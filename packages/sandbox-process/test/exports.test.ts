@@ -14,6 +14,7 @@ describe('the public surface', () => {
       'CLAWDESK_PROTOCOL',
       'DEFAULT_CANCEL_GRACE_MS',
       'DEFAULT_KILL_GRACE_MS',
+      'DEFAULT_MAX_LOG_LINES_PER_SECOND',
       'DEFAULT_MAX_MESSAGE_BYTES',
       'DEFAULT_START_TIMEOUT_MS',
       'HOST_METHODS',

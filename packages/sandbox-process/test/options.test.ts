@@ -2,6 +2,7 @@ import {
   createProcessDriver,
   DEFAULT_CANCEL_GRACE_MS,
   DEFAULT_KILL_GRACE_MS,
+  DEFAULT_MAX_LOG_LINES_PER_SECOND,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_START_TIMEOUT_MS,
   PACKAGE_NAME,
@@ -20,6 +21,7 @@ const invalid: InvalidCase[] = [
   { options: { cancelGraceMs: -1 }, message: 'createProcessDriver: option "cancelGraceMs" must be an integer >= 0, got -1 (number)' },
   { options: { killGraceMs: 1.5 }, message: 'createProcessDriver: option "killGraceMs" must be an integer >= 0, got 1.5 (number)' },
   { options: { maxMessageBytes: 10 }, message: 'createProcessDriver: option "maxMessageBytes" must be an integer >= 1024, got 10 (number)' },
+  { options: { maxLogLinesPerSecond: 0 }, message: 'createProcessDriver: option "maxLogLinesPerSecond" must be an integer >= 1, got 0 (number)' },
   { options: { maxMessageBytes: null }, message: 'createProcessDriver: option "maxMessageBytes" must be an integer >= 1024, got null (null)' },
   { options: { runtimes: { python: '/usr/bin/python3' } }, message: 'createProcessDriver: option "runtimes" has unknown runtime "python" (expected one of node, bun, deno)' },
   { options: { runtimes: { bun: '' } }, message: 'createProcessDriver: option "runtimes.bun" must be a non-empty string, got "" (string)' },
@@ -38,9 +40,16 @@ describe('createProcessDriver options', () => {
       cancelGraceMs: DEFAULT_CANCEL_GRACE_MS,
       killGraceMs: DEFAULT_KILL_GRACE_MS,
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+      maxLogLinesPerSecond: DEFAULT_MAX_LOG_LINES_PER_SECOND,
       allowAncestorNodeModules: true,
     });
-    expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES]).toEqual([10_000, 100, 2_000, 16 * 1024 * 1024]);
+    expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_LOG_LINES_PER_SECOND]).toEqual([
+      10_000,
+      100,
+      2_000,
+      16 * 1024 * 1024,
+      1_000,
+    ]);
   });
 
   test('the driver says what it is and which package provides it', () => {

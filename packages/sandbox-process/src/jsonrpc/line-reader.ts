@@ -1,9 +1,18 @@
-import { toRpcMessage, type RpcMessage } from './messages.js';
+import { nestedDeeperThan, responseId, toRpcMessage, type RequestId, type RpcMessage } from './messages.js';
 
-/** One complete stdout line: a protocol message, or noise to log and skip. */
+/**
+ * One complete stdout line: a protocol message, or noise to log and skip. Noise that still names
+ * the request it answers carries `responseTo`, so that request can fail at once.
+ */
 export type LineEvent =
   | { kind: 'message'; message: RpcMessage }
-  | { kind: 'noise'; line: string; reason: string };
+  | { kind: 'noise'; line: string; reason: string; responseTo?: RequestId };
+
+/**
+ * Deepest nesting of objects/arrays accepted in a message. JSON.parse copes with any depth, but the
+ * recursive code that meets the value next (JSON.stringify, loggers, the app) overflows its stack.
+ */
+export const MAX_MESSAGE_DEPTH = 512;
 
 /** A single line grew past the cap. The reader holds at most `limitBytes` bytes, never more. */
 export class LineTooLongError extends Error {
@@ -102,8 +111,16 @@ function parseLine(raw: string): LineEvent | undefined {
   } catch {
     return { kind: 'noise', line, reason: 'not JSON' };
   }
+  // Nesting N levels deep takes at least 2N characters: short lines need no walk.
+  if (line.length > 2 * MAX_MESSAGE_DEPTH && nestedDeeperThan(value, MAX_MESSAGE_DEPTH)) {
+    const id = responseId(value);
+    return { kind: 'noise', line, reason: `nested deeper than ${MAX_MESSAGE_DEPTH} levels`, ...(id === undefined ? {} : { responseTo: id }) };
+  }
   const message = toRpcMessage(value);
-  if ('invalid' in message) return { kind: 'noise', line, reason: `not a JSON-RPC 2.0 message: ${message.invalid}` };
+  if ('invalid' in message) {
+    const { invalid, responseTo } = message;
+    return { kind: 'noise', line, reason: `not a JSON-RPC 2.0 message: ${invalid}`, ...(responseTo === undefined ? {} : { responseTo }) };
+  }
   return { kind: 'message', message };
 }
 

@@ -67,8 +67,26 @@ export class RpcError extends Error {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is RequestId => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 
+/**
+ * A response the peer sent for one of our requests that cannot be accepted (malformed, or nested
+ * too deep to handle safely): the request fails with it at once instead of waiting for its timeout.
+ */
+export class MalformedResponseError extends Error {
+  readonly code = 'MALFORMED_RESPONSE';
+  constructor(reason: string) {
+    super(`its response ${reason}`);
+    this.name = 'MalformedResponseError';
+  }
+}
+
+/** Why a value is not a message; `responseTo` when it still looks like a response to that request id. */
+export interface InvalidMessage {
+  invalid: string;
+  responseTo?: RequestId;
+}
+
 /** Narrows a parsed JSON value to a JSON-RPC 2.0 message, or returns a reason it is not one. */
-export function toRpcMessage(value: unknown): RpcMessage | { invalid: string } {
+export function toRpcMessage(value: unknown): RpcMessage | InvalidMessage {
   if (!isObject(value)) return { invalid: 'not an object' };
   if (value.jsonrpc !== '2.0') return { invalid: 'missing "jsonrpc": "2.0"' };
   if (typeof value.method === 'string') {
@@ -81,12 +99,33 @@ export function toRpcMessage(value: unknown): RpcMessage | { invalid: string } {
     if ('error' in value) {
       const e = value.error;
       if (!isObject(e) || typeof e.code !== 'number' || typeof e.message !== 'string') {
-        return { invalid: 'error must have a numeric "code" and a string "message"' };
+        return { invalid: 'error must have a numeric "code" and a string "message"', ...(isId(value.id) ? { responseTo: value.id } : {}) };
       }
     }
     return value as unknown as RpcResponse;
   }
   return { invalid: 'neither a request, a notification nor a response' };
+}
+
+/**
+ * Whether a parsed JSON value nests objects/arrays deeper than `max` levels. Iterative, so any depth
+ * is safe to check; callers that recurse (JSON.stringify, loggers, apps) are not.
+ */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The request id a value answers, if it is shaped like a response at all. */
+export function responseId(value: unknown): RequestId | undefined {
+  if (!isObject(value) || typeof value.method === 'string' || !('result' in value || 'error' in value)) return undefined;
+  return isId(value.id) ? value.id : undefined;
 }
 
 export const isRequest = (m: RpcMessage): m is RpcRequest => 'method' in m && 'id' in m;

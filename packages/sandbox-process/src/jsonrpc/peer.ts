@@ -65,6 +65,15 @@ export class RpcPeer {
     return true;
   }
 
+  /** Fails a still-pending request now (e.g. its answer arrived unusable). Returns whether it was pending. */
+  fail(id: RequestId, error: Error): boolean {
+    const onOutcome = this.#pending.get(id);
+    if (!onOutcome) return false;
+    this.#pending.delete(id);
+    onOutcome({ ok: false, error });
+    return true;
+  }
+
   forget(id: RequestId): void {
     this.#pending.delete(id);
   }
