@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { isSandboxError, LoadFailedError, type Logger, type SandboxContext, type SandboxDriver } from '@clawdesk/sandbox';
-import { createProcessDriver } from '@clawdesk/sandbox-process';
+import { createProcessDriver, DEFAULT_START_TIMEOUT_MS } from '@clawdesk/sandbox-process';
 import { OpenClawInstance } from './instance.js';
 import { resolveOptions, type OpenClawDriverOptions } from './options.js';
 import { findRunner, runnerReadPaths } from './paths.js';
@@ -62,6 +62,8 @@ export function createOpenClawDriver(options: OpenClawDriverOptions = {}): OpenC
         description: manifest.description,
         version: manifest.version,
         pluginConfig: validatePluginConfig(manifest, ctx.config),
+        // Half the start budget: a register() promise that never settles leaves time to serve what it registered.
+        registerWaitMs: Math.floor((config.process.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 2),
       };
       let unsupported: readonly UnsupportedRegistration[] = [];
       const logger = watchUnsupported(ctx.logger, (list) => (unsupported = list));

@@ -17,6 +17,11 @@ export interface RunnerConfig {
   version: string;
   /** The host's config for the plugin, validated against `configSchema` with defaults applied. */
   pluginConfig: Record<string, unknown>;
+  /**
+   * How long to wait for a promise `register(api)` returns before serving what it registered so far
+   * (OpenClaw does not wait at all). Part of the process driver's start budget.
+   */
+  registerWaitMs?: number;
 }
 
 /** OpenClaw API parts with no clawdesk counterpart: recorded, reported, never a crash. */

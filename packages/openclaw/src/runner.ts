@@ -4,7 +4,7 @@
  * it under the process sandbox's permissions; its `initialize` config is a `RunnerConfig`.
  */
 import process from 'node:process';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@clawdesk/plugin-sdk/serve';
 import { UNSUPPORTED_LOG_FIELD } from './protocol.js';
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const toStderr = (...args: unknown[]) => console.error(...args);
   for (const name of ['log', 'info', 'debug', 'dir', 'dirxml', 'table'] as const) console[name] = toStderr;
 
-  const wire = createWire((line) => process.stdout.write(line));
+  const protocol = takeStdout();
+  const wire = createWire((line) => protocol.write(line));
   const shim = installShim(fileURLToPath(new URL('./shim/', import.meta.url)));
   // OpenClaw's gateway logs a plugin's stray rejections instead of dying; so do we.
   process.on('unhandledRejection', (reason) => wire.log('error', `unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`));
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   await loaded.services.startAll();
 
   const input = new PassThrough();
-  const handle = serve(loaded.module, { input, output: process.stdout, exitOnEnd: false, redirectConsole: true });
+  const handle = serve(loaded.module, { input, output: protocol, exitOnEnd: false, redirectConsole: true });
   input.write(init.buffered);
   process.stdin.pipe(input);
 
@@ -69,6 +70,24 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown());
   void handle.closed.then(shutdown);
+}
+
+/**
+ * Keeps stdout for the protocol: `process.stdout.write` from the plugin or its libraries (a progress
+ * bar, a banner without a newline) goes to stderr instead, where it cannot corrupt a message.
+ */
+function takeStdout(): Writable {
+  const stdout = process.stdout;
+  const write = stdout.write.bind(stdout) as (chunk: unknown, callback: (error?: Error | null) => void) => boolean;
+  stdout.write = process.stderr.write.bind(process.stderr) as typeof stdout.write;
+  const protocol = new Writable({
+    write(chunk, _encoding, callback) {
+      write(chunk, callback);
+    },
+  });
+  // A closed stdout means the host is gone; stdin's end stops us.
+  protocol.on('error', () => undefined);
+  return protocol;
 }
 
 /** After a failed load the host kills us; a host that only closes stdin gets a clean exit. */

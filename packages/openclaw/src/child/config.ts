@@ -1,5 +1,8 @@
 import type { RunnerConfig } from '../protocol.js';
 
+/** Without a budget from the driver: half the process driver's default start budget. */
+export const DEFAULT_REGISTER_WAIT_MS = 5_000;
+
 export interface RunnerStart {
   config: RunnerConfig;
   dataDir: string;
@@ -23,6 +26,7 @@ export function readRunnerStart(params: Record<string, unknown>): RunnerStart | 
       description: typeof config.description === 'string' ? config.description : '',
       version: typeof config.version === 'string' ? config.version : '0.0.0',
       pluginConfig: typeof config.pluginConfig === 'object' && config.pluginConfig !== null ? config.pluginConfig : {},
+      registerWaitMs: typeof config.registerWaitMs === 'number' && config.registerWaitMs >= 0 ? config.registerWaitMs : DEFAULT_REGISTER_WAIT_MS,
     },
   };
 }

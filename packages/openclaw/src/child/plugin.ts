@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModuleTool, PluginModule } from '@clawdesk/sandbox';
 import type { RunnerConfig, UnsupportedRegistration } from '../protocol.js';
 import { createApi, resolveToolFactories, type ApiEnv } from './api.js';
+import { DEFAULT_REGISTER_WAIT_MS } from './config.js';
 import { exportNames, findRegister, importEntry, relativeEntry } from './entry.js';
 import { ShimMissingError, type ShimState } from './shim-hook.js';
 import { ServiceRunner } from './services.js';
@@ -24,6 +25,19 @@ export interface LoadedPlugin {
   module: PluginModule;
   services: ServiceRunner;
   unsupported: UnsupportedRegistration[];
+}
+
+/** Whether `promise` fulfils within `ms`; rethrows its rejection. */
+async function settlesWithin(promise: PromiseLike<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([Promise.resolve(promise).then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const describeError = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -69,8 +83,13 @@ export async function loadPlugin(config: RunnerConfig, env: ApiEnv, shim: ShimSt
   const { api, registrations, seal } = createApi(env);
   try {
     const result = found.register(api);
-    // OpenClaw ignores a promise from register; awaiting it is harmless and catches its rejection.
-    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') await result;
+    // OpenClaw ignores a promise from register; awaiting it (for a while) catches its rejection and late registrations.
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      const waitMs = config.registerWaitMs ?? DEFAULT_REGISTER_WAIT_MS;
+      if (!(await settlesWithin(result as PromiseLike<unknown>, waitMs))) {
+        env.log('warn', `register(api) returned a promise that did not settle within ${waitMs} ms; serving what it registered until then`);
+      }
+    }
   } catch (error) {
     throw new PluginLoadError(`register(api) threw ${describeError(error)}`, { reason: 'register-threw' }, { cause: error });
   } finally {
