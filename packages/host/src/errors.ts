@@ -161,6 +161,8 @@ export class PluginCallError extends HostError {
  * - `INSTALL_FAILED`: anything else (network, disk, tar); the original is `cause`.
  * - `INTEGRITY_MISMATCH`: the tarball does not match the expected integrity (`data.expected`, `data.found`).
  * - `INVALID_SPEC`: not `npm:<name>[@<range>]` or `file:<tarball>`, or npm rejects the name or range.
+ * - `INVALID_PACKAGE`: the package names itself (package.json `name`) with something that is not an
+ *   npm package name, such as `a/../../x`, so it has no safe directory (`data.name`); nothing was written.
  * - `NO_MANIFEST`: the package has neither `plugin.json5` nor `openclaw.plugin.json`.
  * - `NO_MATCHING_VERSION`: no published version satisfies the range (`data.wanted`, `data.versions`).
  * - `NPM_NOT_FOUND`: no such package in the registry, or no tarball at the `file:` path (`data.registry`).
@@ -170,6 +172,7 @@ export type InstallErrorCode =
   | 'INSTALL_FAILED'
   | 'INTEGRITY_MISMATCH'
   | 'INVALID_SPEC'
+  | 'INVALID_PACKAGE'
   | 'NO_MANIFEST'
   | 'NO_MATCHING_VERSION'
   | 'NPM_NOT_FOUND';

@@ -89,6 +89,14 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
     const { default: pacote } = await import('pacote');
     progress('resolve', spec);
     const found: PacoteManifest = await pacote.manifest(fetchSpec, base);
+    // The name comes from the package itself (a tarball's package.json, a registry's packument) and
+    // names its directory: `a/../../x` would put the plugin, and its backup dance, outside `dir`.
+    if (typeof found.name !== 'string' || !NPM_NAME.test(found.name)) {
+      throw new InstallError('INVALID_PACKAGE', `cannot install ${spec}: its package.json name ${JSON.stringify(found.name)} is not an npm package name`, {
+        spec,
+        data: { name: found.name },
+      });
+    }
     pkg = `${found.name}@${found.version}`;
     checkAborted();
 

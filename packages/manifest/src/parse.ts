@@ -1,5 +1,5 @@
 import JSON5 from 'json5';
-import { MAX_MANIFEST_BYTES } from './constants.js';
+import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH } from './constants.js';
 import { ManifestError, reasonOf } from './errors.js';
 import type { PluginManifest } from './schema.js';
 import { validateManifest, type ParseManifestOptions } from './validate.js';
@@ -16,10 +16,26 @@ export function parseManifest(text: string, options: ParseManifestOptions): Plug
 export function parseDocument(text: string, file: string): unknown {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES) throw tooLargeError(file, bytes);
+  let value: unknown;
   try {
-    return JSON5.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
+    value = JSON5.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (error) {
     throw syntaxError(file, error);
+  }
+  checkDepth(value, file);
+  return value;
+}
+
+/** Refuses documents nested past MAX_MANIFEST_DEPTH, naming the top-level field; iterative, so it cannot overflow itself. */
+function checkDepth(root: unknown, file: string): void {
+  const stack: { value: unknown; depth: number; field: string }[] = [{ value: root, depth: 0, field: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, depth, field } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_MANIFEST_DEPTH) {
+      throw new ManifestError('MANIFEST_INVALID', file, [{ path: field, message: `nested more than ${MAX_MANIFEST_DEPTH} levels deep` }]);
+    }
+    for (const [key, child] of Object.entries(value)) stack.push({ value: child, depth: depth + 1, field: depth === 0 ? key : field });
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { LoadFailedError, type Logger } from '@clawdesk/sandbox';
@@ -13,7 +13,8 @@ export interface Preopens {
  * Maps `permissions.fs.read` / `.write` (relative to the plugin dir) to WASI preopens named
  * `/<relative path>` (`.` → `/`). A dir in both lists is writable. A path that is not an existing
  * directory is skipped with a warning (the driver never creates files in a plugin's dir); one
- * leaving the plugin dir fails the load.
+ * leaving the plugin dir, by `..` or through a symlink, fails the load. WASI keeps the plugin
+ * inside each preopen, but opens the preopen itself wherever its path leads.
  */
 export function preopensFor(manifest: PluginManifest, logger: Logger): Preopens {
   const modes = new Map<string, 'ro' | 'rw'>();
@@ -21,18 +22,24 @@ export function preopensFor(manifest: PluginManifest, logger: Logger): Preopens 
   for (const rel of manifest.permissions.fs.write) modes.set(rel, 'rw');
   const preopens: Record<string, string> = {};
   const readOnly: string[] = [];
+  const leaves = (rel: string) => new LoadFailedError(`permissions.fs path "${rel}" leaves the plugin directory`, { plugin: manifest.name, driver: 'wasm' });
+  const outside = (from: string, to: string) => {
+    const inside = path.relative(from, to);
+    return inside.startsWith('..') || path.isAbsolute(inside);
+  };
+  let realDir: string | undefined;
   for (const [rel, mode] of modes) {
     const host = path.resolve(manifest.dir, rel);
-    const inside = path.relative(manifest.dir, host);
-    if (inside.startsWith('..') || path.isAbsolute(inside)) {
-      throw new LoadFailedError(`permissions.fs path "${rel}" leaves the plugin directory`, { plugin: manifest.name, driver: 'wasm' });
-    }
-    const guest = `/${inside.split(path.sep).join('/')}`;
+    if (outside(manifest.dir, host)) throw leaves(rel);
+    const guest = `/${path.relative(manifest.dir, host).split(path.sep).join('/')}`;
     if (!existsSync(host) || !statSync(host).isDirectory()) {
       logger.warn(`permissions.fs.${mode === 'rw' ? 'write' : 'read'} path "${rel}" is not a directory; the plugin will not see it`, { path: host });
       continue;
     }
-    preopens[guest] = host;
+    realDir ??= realpathSync(manifest.dir);
+    const real = realpathSync(host);
+    if (outside(realDir, real)) throw leaves(rel);
+    preopens[guest] = real;
     if (mode === 'ro') readOnly.push(guest);
   }
   return { preopens, readOnly };

@@ -3,6 +3,8 @@
  * it is compiled: the memory section (id 5) for memories it defines, the import section (id 2)
  * for memories it imports. Only limits change; every other byte is copied as is.
  * Extism 1.0.3 cannot cap a module that defines its own memory; a declared maximum can.
+ * Tables (id 4) are capped too: V8 allocates a table as one array on the worker's JS heap, and
+ * one past the heap limit is a fatal OOM of the whole process, not just of the worker.
  */
 
 export const WASM_PAGE_BYTES = 65_536;
@@ -23,7 +25,13 @@ export interface CappedModule {
   memories: MemoryLimits[];
 }
 
-export type WasmBinaryProblem = 'malformed' | 'unsupported' | 'memory-too-large';
+export type WasmBinaryProblem = 'malformed' | 'unsupported' | 'memory-too-large' | 'table-too-large';
+
+/**
+ * Elements all tables of a module may hold together, at most, ever (initial and grown). Real
+ * plugins hold a few thousand function pointers; a million is ~8 MiB of worker heap.
+ */
+export const MAX_TABLE_ELEMENTS = 1_000_000;
 
 export class WasmBinaryError extends Error {
   readonly problem: WasmBinaryProblem;
@@ -36,6 +44,7 @@ export class WasmBinaryError extends Error {
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const SECTION_IMPORT = 2;
+const SECTION_TABLE = 4;
 const SECTION_MEMORY = 5;
 
 /** Returns a copy of `bytes` in which every memory's maximum is at most `maxPages`. */
@@ -56,13 +65,14 @@ export function capMemory(bytes: Uint8Array, maxPages: number): CappedModule {
     const start = r.pos;
     const end = start + size;
     if (end > bytes.length) throw new WasmBinaryError('malformed', `section ${id} runs past the end of the module`);
-    if (id !== SECTION_IMPORT && id !== SECTION_MEMORY) {
+    if (id !== SECTION_IMPORT && id !== SECTION_MEMORY && id !== SECTION_TABLE) {
       out.bytes(bytes.subarray(headerStart, end));
       r.pos = end;
       continue;
     }
     const section = new Reader(bytes.subarray(start, end));
-    const payload = id === SECTION_MEMORY ? rewriteMemories(section, maxPages, memories) : rewriteImports(section, maxPages, memories);
+    const payload =
+      id === SECTION_MEMORY ? rewriteMemories(section, maxPages, memories) : id === SECTION_TABLE ? rewriteTables(section) : rewriteImports(section, maxPages, memories);
     if (!section.done()) throw new WasmBinaryError('malformed', `section ${id} has ${section.remaining()} trailing bytes`);
     out.byte(id);
     out.leb(payload.length);
@@ -77,6 +87,40 @@ function rewriteMemories(r: Reader, maxPages: number, memories: MemoryLimits[]):
   const count = r.leb(32);
   w.leb(count);
   for (let i = 0; i < count; i++) copyLimits(r, w, maxPages, memories, false);
+  return w.finish();
+}
+
+/**
+ * Refuses tables whose initial sizes add up past MAX_TABLE_ELEMENTS, and shares what is left
+ * among them as growth room, so their maxima add up to the budget at most.
+ */
+function rewriteTables(r: Reader): Uint8Array {
+  const count = r.leb(32);
+  const tables: { refType: Uint8Array; flags: number; min: number; max: number | undefined }[] = [];
+  for (let i = 0; i < count; i++) {
+    if (r.peek() === 0x40) throw new WasmBinaryError('unsupported', 'tables with an initializer expression are not supported');
+    const from = r.pos;
+    skipRefType(r);
+    const refType = r.slice(from, r.pos);
+    const flags = r.byte();
+    if (flags & ~0x05) throw new WasmBinaryError('unsupported', `unsupported table limits flags 0x${flags.toString(16)}`);
+    const bits = flags & 0x04 ? 64 : 32;
+    const min = r.leb(bits);
+    tables.push({ refType, flags, min, max: flags & 0x01 ? r.leb(bits) : undefined });
+  }
+  const initial = tables.reduce((sum, t) => sum + t.min, 0);
+  if (initial > MAX_TABLE_ELEMENTS) {
+    throw new WasmBinaryError('table-too-large', `the module's tables need ${initial} elements, more than the cap of ${MAX_TABLE_ELEMENTS}`);
+  }
+  const room = count === 0 ? 0 : Math.floor((MAX_TABLE_ELEMENTS - initial) / count);
+  const w = new Writer();
+  w.leb(count);
+  for (const t of tables) {
+    w.bytes(t.refType);
+    w.byte(t.flags | 0x01);
+    w.leb(t.min);
+    w.leb(Math.min(t.max ?? Infinity, t.min + room));
+  }
   return w.finish();
 }
 
@@ -170,6 +214,10 @@ class Reader {
 
   remaining(): number {
     return this.buf.length - this.pos;
+  }
+
+  peek(): number | undefined {
+    return this.buf[this.pos];
   }
 
   byte(): number {

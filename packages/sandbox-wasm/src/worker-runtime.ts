@@ -26,6 +26,17 @@ type HostFn = (cc: CallContext, ...args: any[]) => unknown;
 /** The name Extism gives the single unnamed module of a manifest. */
 const MODULE = '0';
 
+/** Longest log line passed on to the host, in characters; a longer one is cut. */
+export const MAX_LOG_LINE_CHARS = 16 * 1024;
+/**
+ * Log text one call (or the start) may send to the host; later lines are dropped, and that is
+ * said once. Lines cross to the main thread as messages: unbounded, a logging loop grew the host
+ * by gigabytes within a call's timeout while the plugin itself stayed under its memory cap.
+ */
+export const MAX_LOG_BYTES_PER_CALL = 1024 * 1024;
+/** What each line costs against that budget besides its text (the message around it). */
+const LOG_LINE_OVERHEAD = 64;
+
 class MemoryLimitError extends Error {}
 class PluginAbort extends Error {}
 
@@ -43,6 +54,14 @@ export async function createRuntime(
   let memory: WebAssembly.Memory | undefined;
   const vars = new Map<string, Uint8Array>();
   let varBytes = 0;
+  let logBytes = 0;
+  const log = (level: string, message: string) => {
+    if (logBytes > MAX_LOG_BYTES_PER_CALL) return;
+    const line = message.length > MAX_LOG_LINE_CHARS ? `${message.slice(0, MAX_LOG_LINE_CHARS)}… (${message.length - MAX_LOG_LINE_CHARS} more characters cut)` : message;
+    logBytes += line.length + LOG_LINE_OVERHEAD;
+    if (logBytes <= MAX_LOG_BYTES_PER_CALL) emit({ type: 'log', level, message: line });
+    else emit({ type: 'log', level: 'warn', message: `the plugin logged more than ${mib(MAX_LOG_BYTES_PER_CALL)} in one call; its further log lines in this call are dropped` });
+  };
 
   /**
    * Extism blocks live outside wasm memory: count the live ones against the same cap. Totals are
@@ -111,14 +130,14 @@ export async function createRuntime(
         const parsed = JSON.parse(text(cc, requestAddr)) as { url?: unknown; method?: unknown; headers?: unknown; header?: unknown };
         const url = new URL(String(parsed.url));
         if (!hostAllowed(url, init.allowedHosts)) {
-          emit({ type: 'log', level: 'warn', message: `blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts` });
+          log('warn', `blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts`);
           return 0n;
         }
         const method = typeof parsed.method === 'string' ? parsed.method.toUpperCase() : 'GET';
         const body = bodyAddr === 0n || method === 'GET' || method === 'HEAD' ? undefined : cc.read(bodyAddr)?.bytes().slice();
         request = { url: url.href, method, headers: stringRecord(parsed.headers ?? parsed.header), ...(body ? { body } : {}) };
       } catch (error) {
-        emit({ type: 'log', level: 'warn', message: `invalid http_request from the plugin: ${(error as Error).message}` });
+        log('warn', `invalid http_request from the plugin: ${(error as Error).message}`);
         return 0n;
       }
       const reply = hostCall('http', request) as HttpReply;
@@ -141,7 +160,7 @@ export async function createRuntime(
       } catch {
         // not JSON: log the text as is
       }
-      emit({ type: 'log', level, message });
+      log(level, message);
     },
     config_get: (cc, addr: bigint) => {
       const key = text(cc, addr);
@@ -160,7 +179,7 @@ export async function createRuntime(
   };
 
   const wasi = init.wasi ? createWasi(WASI, init.wasi) : null;
-  const logger = consoleFor(emit);
+  const logger = consoleFor(log);
   // The module itself, not a `{ wasm: [...] }` manifest: Extism tests a manifest object with
   // `instanceof Response`, and touching `Response` loads Node's fetch implementation (undici) —
   // 30-70 ms and several MB per worker. Its own `fetch` is never used; none reaches the global one.
@@ -197,6 +216,7 @@ export async function createRuntime(
   return {
     async call(exportName, input) {
       callError = null;
+      logBytes = 0;
       hostBytes = 0;
       blocks = new Map();
       let output: DataView | null; // a PluginOutput: a DataView over the output block
@@ -235,7 +255,7 @@ function stringRecord(value: unknown): Record<string, string> {
 }
 
 /** Extism logs through a Console; forward each line to the host's logger. */
-function consoleFor(emit: (event: WorkerEvent) => void): Console {
-  const at = (level: string) => (...args: unknown[]) => emit({ type: 'log', level, message: args.map(String).join(' ') });
+function consoleFor(log: (level: string, message: string) => void): Console {
+  const at = (level: string) => (...args: unknown[]) => log(level, args.map(String).join(' '));
   return { debug: at('debug'), info: at('info'), log: at('info'), warn: at('warn'), error: at('error') } as unknown as Console;
 }

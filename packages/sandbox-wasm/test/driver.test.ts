@@ -1,36 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type { PluginManifest } from '@clawdesk/manifest';
-import { createTestContext, type TestContext } from '@clawdesk/sandbox/conformance';
 import { resultValue } from '@clawdesk/sandbox';
 import { createWasmDriver } from '../src/index.js';
-import { callOpts, copyExample, instanceTracker, loadExample, rejectionOf, waitFor } from './helpers.js';
+import { callOpts, copyExample, entryFixtures, instanceTracker, loadExample, rejectionOf, waitFor } from './helpers.js';
 import { exportMemory, importSection, memorySection, section, voidType, wasmModule } from './wasm-bytes.js';
 
 const instances = instanceTracker();
-const contexts: TestContext[] = [];
-const dirs: string[] = [];
+const { context, withEntry, cleanup, dirs } = entryFixtures();
 afterEach(async () => {
   await instances.disposeAll();
-  for (const ctx of contexts.splice(0)) ctx.cleanup();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  cleanup();
 });
-
-function context(m: PluginManifest): TestContext {
-  const ctx = createTestContext(m);
-  contexts.push(ctx);
-  return ctx;
-}
-
-/** A copy of the conformance manifest whose entry is `bytes`, in a fresh dir. */
-async function withEntry(bytes: Uint8Array, changes: Partial<PluginManifest> = {}): Promise<PluginManifest> {
-  const base = await loadExample('wasm-conformance');
-  const dir = mkdtempSync(path.join(tmpdir(), 'clawdesk-wasm-entry-'));
-  dirs.push(dir);
-  writeFileSync(path.join(dir, 'plugin.wasm'), bytes);
-  return { ...base, dir, entry: './plugin.wasm', manifestFile: path.join(dir, 'plugin.json5'), tools: [], hooks: [], ...changes };
-}
 
 test('the driver is kind wasm from @clawdesk/sandbox-wasm, runs only wasm sandboxes, and enforces every permission', async () => {
   const driver = createWasmDriver();

@@ -1,9 +1,10 @@
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadManifest, type PluginManifest } from '@clawdesk/manifest';
 import type { CallOptions, SandboxInstance } from '@clawdesk/sandbox';
+import { createTestContext, type TestContext } from '@clawdesk/sandbox/conformance';
 
 export const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -58,4 +59,32 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000): Pro
     if (performance.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Test contexts and throwaway dirs for one test file; `cleanup()` (call it in afterEach) removes them.
+ * `withEntry(bytes)` is the conformance manifest with `bytes` as its entry, in a fresh dir.
+ */
+export function entryFixtures() {
+  const contexts: TestContext[] = [];
+  const dirs: string[] = [];
+  return {
+    dirs,
+    context(m: PluginManifest): TestContext {
+      const ctx = createTestContext(m);
+      contexts.push(ctx);
+      return ctx;
+    },
+    async withEntry(bytes: Uint8Array, changes: Partial<PluginManifest> = {}): Promise<PluginManifest> {
+      const base = await loadExample('wasm-conformance');
+      const dir = mkdtempSync(path.join(tmpdir(), 'clawdesk-wasm-entry-'));
+      dirs.push(dir);
+      writeFileSync(path.join(dir, 'plugin.wasm'), bytes);
+      return { ...base, dir, entry: './plugin.wasm', manifestFile: path.join(dir, 'plugin.json5'), tools: [], hooks: [], ...changes };
+    },
+    cleanup(): void {
+      for (const ctx of contexts.splice(0)) ctx.cleanup();
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
