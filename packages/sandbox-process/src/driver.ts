@@ -11,7 +11,7 @@ import { ProcessInstance } from './instance.js';
 import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
 import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
-import { grantsFor } from './runtime/grants.js';
+import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
@@ -55,6 +55,11 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
       const binary = resolveRuntimeBinary(runtime, config.runtimes[runtime]);
       if (!binary) {
         throw new RuntimeMissingError(runtime, INSTALL_HINTS[runtime], { ...where, data: { configured: config.runtimes[runtime] ?? null } });
+      }
+      const escapes = fsEscapes(manifest);
+      if (escapes.length) {
+        const list = escapes.map((e) => `${e.field} "${e.path}" resolves to ${e.realPath}`).join('; ');
+        throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
       }
       warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });

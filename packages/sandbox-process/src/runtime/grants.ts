@@ -30,6 +30,24 @@ const real = (p: string) => {
 
 const unique = (paths: string[]) => [...new Set(paths)];
 
+/**
+ * `permissions.fs` dirs whose real path leaves the plugin dir (a symlink such as `data -> /etc`):
+ * the manifest only checks the path text, and a runtime grant follows the link. Checked at every
+ * start, since a link can change after the manifest was read.
+ */
+export function fsEscapes(manifest: PluginManifest): { field: string; path: string; realPath: string }[] {
+  const dir = real(manifest.dir);
+  const escapes = [];
+  for (const [field, paths] of [['fs.read', manifest.permissions.fs.read], ['fs.write', manifest.permissions.fs.write]] as const) {
+    for (const p of paths) {
+      const realPath = real(path.resolve(dir, p));
+      const rel = path.relative(dir, realPath);
+      if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) escapes.push({ field: `permissions.${field}`, path: p, realPath });
+    }
+  }
+  return escapes;
+}
+
 export function grantsFor(manifest: PluginManifest, dataDir: string): Grants {
   const dir = real(manifest.dir);
   const inDir = (p: string) => real(path.resolve(dir, p));

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR, fixtureManifest, opts, settle, start } from '../support/plugins.js';
 import { removeHostDataDirs, runHost } from '../support/host-process.js';
@@ -85,5 +85,41 @@ describe('permissions', () => {
     expect(JSON.stringify(seen.all)).not.toContain(SECRET);
     expect(seen.named).toEqual({ HOST_SECRET: { value: null } });
     expect(seen.parentEnviron.value).toContain(`HOST_SECRET=${SECRET}`);
+  });
+});
+
+describe('fs permissions through symlinks', () => {
+  const dir = path.join(path.dirname(FIXTURES_DIR), '..', '.tmp', 'symlinked-fs');
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(path.join(FIXTURES_DIR, 'fs-escape', 'plugin.mjs'), path.join(dir, 'plugin.mjs'));
+    symlinkSync('/etc', path.join(dir, 'data'));
+    mkdirSync(path.join(dir, 'inside'), { recursive: true });
+    symlinkSync(path.join(dir, 'inside'), path.join(dir, 'linked-inside'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const at = (fs: { read?: string[]; write?: string[] }) => {
+    const m = fixtureManifest('fs-escape');
+    return { ...m, dir, permissions: { ...m.permissions, fs: { read: fs.read ?? [], write: fs.write ?? [] } } };
+  };
+
+  test.each([
+    ['fs.read', { read: ['./data'] }],
+    ['fs.write', { write: ['./data'] }],
+  ])('a %s dir that is a symlink to outside the plugin fails the load, naming the real path', async (field, fs) => {
+    const outcome = (await settle(start(at(fs)))) as { ok: boolean; error: any };
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error.code).toBe('LOAD_FAILED');
+    expect(outcome.error.message).toContain(`permissions.${field} "./data" resolves to /etc`);
+  });
+
+  test('a symlink to a dir inside the plugin is still granted', async () => {
+    const { instance, close } = await start(at({ read: ['./linked-inside'] }));
+    try {
+      expect(instance.pid).toBeGreaterThan(0);
+    } finally {
+      await close();
+    }
   });
 });
