@@ -38,6 +38,9 @@ const CACHE_SIZE = 32;
 export const RACY_MS = 3_000;
 
 /** The file system calls the cache makes (tests count them). */
+/** A plugin module larger than this is refused before it is read: reading it would cost the host its size twice over. */
+export const MAX_MODULE_BYTES = 256 * 1024 * 1024;
+
 export interface ModuleFs {
   stat(file: string): Promise<{ dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }>;
   readFile(file: string): Promise<Uint8Array>;
@@ -75,6 +78,13 @@ export class ModuleCache {
       info = await this.#fs.stat(file);
     } catch (error) {
       throw unreadable(error);
+    }
+    if (info.size > BigInt(MAX_MODULE_BYTES)) {
+      throw new LoadFailedError(`its wasm entry ${manifest.entry} is ${info.size} bytes, more than the ${MAX_MODULE_BYTES} a plugin module may have`, {
+        plugin: manifest.name,
+        driver: 'wasm',
+        data: { bytes: Number(info.size), maxBytes: MAX_MODULE_BYTES },
+      });
     }
     const stamp = `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
     const seen = this.#files.get(file);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadManifest } from '@clawdesk/manifest';
@@ -7,6 +7,7 @@ import { createWasmDriver } from '../src/index.js';
 import { callOpts, copyExample, entryFixtures, instanceTracker, loadExample, rejectionOf, waitFor } from './helpers.js';
 import { MAX_LOG_BYTES_PER_CALL, MAX_LOG_LINE_CHARS } from '../src/worker-runtime.js';
 import { MAX_TABLE_ELEMENTS } from '../src/wasm-binary.js';
+import { MAX_MODULE_BYTES } from '../src/module.js';
 import { leb, name, section, wasmModule } from './wasm-bytes.js';
 
 const instances = instanceTracker();
@@ -165,5 +166,17 @@ describe('a crowd of calls', () => {
     expect(performance.now() - started).toBeLessThan(15_000);
     await waitFor(() => driver.threadIds().length === 1);
     expect(resultValue(await instance.callTool('echo', { after: true }, callOpts()))).toEqual({ after: true });
+  });
+});
+
+describe('module size', () => {
+  test('a wasm entry larger than MAX_MODULE_BYTES is refused from its size, before it is read', async () => {
+    const m = await withEntry(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    truncateSync(path.join(m.dir, 'plugin.wasm'), MAX_MODULE_BYTES + 1); // sparse: no disk, no memory
+    const rssBefore = process.memoryUsage().rss;
+    const error = await rejectionOf(createWasmDriver().instantiate(m, context(m)));
+    expect(error.code).toBe('LOAD_FAILED');
+    expect(error.message).toContain(`is ${MAX_MODULE_BYTES + 1} bytes, more than the ${MAX_MODULE_BYTES}`);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 2 ** 20);
   });
 });
