@@ -35,6 +35,15 @@ export const DEFAULT_DOWNLOAD_POLICY: Readonly<DownloadPolicy> = Object.freeze({
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** The URL as errors and logs show it: credentials in it (`user:pw@`) are never repeated. */
+export function shown(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  return copy.href;
+}
+
 /** The `Referer` of the first download rule whose `matchHosts` entry is a substring of the URL's host. */
 export function refererFor(url: URL, manifest: PluginManifest): string | undefined {
   const host = url.host.toLowerCase();
@@ -80,34 +89,41 @@ export async function browserDownload(input: string, req: DownloadRequest): Prom
       }
       if (!res.ok || !res.body) {
         await res.body?.cancel();
-        throw new DownloadFailedError(`HTTP ${res.status}`, { plugin, url: url.href, status: res.status });
+        throw new DownloadFailedError(`HTTP ${res.status}`, { plugin, url: shown(url), status: res.status });
       }
       return await saveBody(res, url, req, signal);
     }
   } catch (err) {
     if (signal.aborted) {
       if (timeout.aborted && !req.signal?.aborted) {
-        throw new TimeoutError(req.policy.timeoutMs, { plugin, data: { url: url.href } });
+        throw new TimeoutError(req.policy.timeoutMs, { plugin, data: { url: shown(url) } });
       }
       throw new CancelledError({ plugin, reason: req.signal?.reason });
     }
     if (isSandboxError(err) || err instanceof HostError) throw err;
-    throw new DownloadFailedError((err as Error).message, { plugin, url: url.href, cause: err });
+    throw new DownloadFailedError((err as Error).message, { plugin, url: shown(url), cause: err });
   }
 }
 
 function checkUrl(url: URL, manifest: PluginManifest): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PermissionDeniedError(`browserDownload allows http and https only, not ${url.protocol} (${url.href})`, {
+  // fetch refuses them anyway, repeating them in its message; say why without repeating them.
+  if (url.username || url.password) {
+    throw new PermissionDeniedError(`browserDownload does not send credentials written in the URL (${shown(url)})`, {
       plugin: manifest.name,
-      data: { url: url.href },
+      data: { url: shown(url) },
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PermissionDeniedError(`browserDownload allows http and https only, not ${url.protocol} (${shown(url)})`, {
+      plugin: manifest.name,
+      data: { url: shown(url) },
     });
   }
   const allowed = manifest.permissions.network.allowedHosts;
   if (!hostAllowed(url, allowed)) {
     throw new PermissionDeniedError(
       `host "${url.host}" is not in permissions.network.allowedHosts (${allowed.length ? allowed.join(', ') : 'none'})`,
-      { plugin: manifest.name, data: { url: url.href, host: url.host, allowedHosts: [...allowed] } },
+      { plugin: manifest.name, data: { url: shown(url), host: url.host, allowedHosts: [...allowed] } },
     );
   }
 }
@@ -118,7 +134,7 @@ async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: A
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) {
     await res.body?.cancel();
-    throw new OutputTooLargeError(maxBytes, { plugin, bytes: declared, data: { url: url.href } });
+    throw new OutputTooLargeError(maxBytes, { plugin, bytes: declared, data: { url: shown(url) } });
   }
   const dir = path.join(req.pluginDataDir, 'downloads');
   await mkdir(dir, { recursive: true });
@@ -132,7 +148,7 @@ async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: A
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           bytes += chunk.byteLength;
-          if (bytes > maxBytes) throw new OutputTooLargeError(maxBytes, { plugin, bytes, data: { url: url.href } });
+          if (bytes > maxBytes) throw new OutputTooLargeError(maxBytes, { plugin, bytes, data: { url: shown(url) } });
           hash.update(chunk);
           yield chunk;
         }

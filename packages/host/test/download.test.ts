@@ -115,6 +115,17 @@ describe('browserDownload', () => {
     });
   });
 
+  test('credentials in a download URL are never repeated in errors', async () => {
+    await withDownloader(async (t) => {
+      const denied = await get(t, 'dl', `http://user:s3cret@localhost:${port}/file.txt`);
+      expect(denied.error?.code).toBe('PERMISSION_DENIED');
+      const allowed = await get(t, 'dl', `http://user:s3cret@127.0.0.1:${port}/file.txt`);
+      expect(allowed.error).toMatchObject({ code: 'PERMISSION_DENIED', data: { url: `http://127.0.0.1:${port}/file.txt` } });
+      expect(allowed.error?.message).toContain('does not send credentials written in the URL');
+      for (const e of [denied.error, allowed.error]) expect(JSON.stringify(e)).not.toContain('s3cret');
+    });
+  });
+
   test('a host outside permissions.network.allowedHosts, and any scheme but http/https, is PERMISSION_DENIED', async () => {
     await withDownloader(async (t) => {
       const before = seenReferers.length;
