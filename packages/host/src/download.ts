@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,15 +25,27 @@ export interface DownloadPolicy {
   maxRedirects: number;
   /** Whole download, redirects included. Default 120000 ms. */
   timeoutMs: number;
+  /** What a plugin's downloads dir may hold in all, in bytes: a plugin downloading in a loop fills no disk. Default 1 GiB. */
+  maxTotalBytes: number;
 }
 
 export const DEFAULT_DOWNLOAD_POLICY: Readonly<DownloadPolicy> = Object.freeze({
   maxBytes: 50 * 1024 * 1024,
   maxRedirects: 5,
   timeoutMs: 120_000,
+  maxTotalBytes: 1024 * 1024 * 1024,
 });
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Bytes held by the files in `dir` (downloads in progress included). */
+async function bytesIn(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isFile()) total += (await stat(path.join(dir, entry.name)).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
 
 /** The URL as errors and logs show it: credentials in it (`user:pw@`) are never repeated. */
 export function shown(url: URL): string {
@@ -129,15 +141,18 @@ function checkUrl(url: URL, manifest: PluginManifest): void {
 }
 
 async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: AbortSignal): Promise<DownloadResult> {
-  const { maxBytes } = req.policy;
   const plugin = req.manifest.name;
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new OutputTooLargeError(maxBytes, { plugin, bytes: declared, data: { url: shown(url) } });
-  }
   const dir = path.join(req.pluginDataDir, 'downloads');
   await mkdir(dir, { recursive: true });
+  // The smaller of the per-download cap and what is left of the plugin's quota.
+  const used = await bytesIn(dir);
+  const maxBytes = Math.max(0, Math.min(req.policy.maxBytes, req.policy.maxTotalBytes - used));
+  const quota = { quotaBytes: req.policy.maxTotalBytes, usedBytes: used };
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes || maxBytes === 0) {
+    await res.body?.cancel();
+    throw new OutputTooLargeError(maxBytes, { plugin, bytes: Number.isNaN(declared) ? 0 : declared, data: { url: shown(url), ...quota } });
+  }
   const temp = path.join(dir, `.part-${randomUUID()}`);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -148,7 +163,7 @@ async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: A
       async function* (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           bytes += chunk.byteLength;
-          if (bytes > maxBytes) throw new OutputTooLargeError(maxBytes, { plugin, bytes, data: { url: shown(url) } });
+          if (bytes > maxBytes) throw new OutputTooLargeError(maxBytes, { plugin, bytes, data: { url: shown(url), ...quota } });
           hash.update(chunk);
           yield chunk;
         }

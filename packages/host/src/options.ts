@@ -74,6 +74,7 @@ export function resolveOptions(o: HostOptions): ResolvedOptions {
   checkNumber('download.maxBytes', download.maxBytes, 0);
   checkNumber('download.maxRedirects', download.maxRedirects, 0);
   checkNumber('download.timeoutMs', download.timeoutMs, 1);
+  checkNumber('download.maxTotalBytes', download.maxTotalBytes, 0);
   const drainTimeoutMs = o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   checkNumber('drainTimeoutMs', drainTimeoutMs, 0);
   return {

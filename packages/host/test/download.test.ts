@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import type { PluginModule } from '@clawdesk/sandbox';
+import type { DownloadPolicy } from '../src/index.js';
 import { manifest, type TestHost, withHost } from './helpers.js';
 
 const REFERER = 'https://app.example/page';
@@ -43,6 +44,8 @@ beforeAll(async () => {
       };
       return void pump();
     }
+    const unique = /^\/unique\/(\d+)$/.exec(url.pathname);
+    if (unique) return void res.writeHead(200).end(Buffer.alloc(4096, Number(unique[1])));
     if (url.pathname === '/declared-big') {
       return void res.writeHead(200, { 'content-length': String(20 * 1024) }).end(Buffer.alloc(20 * 1024));
     }
@@ -93,7 +96,7 @@ async function get(t: TestHost, plugin: string, url: string): Promise<{ ok?: Rec
   return (await t.host.callTool(plugin, 'get', { url })).structuredContent as never;
 }
 
-const withDownloader = (fn: (t: TestHost) => Promise<void>, download = { maxBytes: 10 * 1024, timeoutMs: 5000 }) =>
+const withDownloader = (fn: (t: TestHost) => Promise<void>, download: Partial<DownloadPolicy> = { maxBytes: 10 * 1024, timeoutMs: 5000 }) =>
   withHost({ modules: { dl: downloader, strict: downloader, ported: downloader }, download }, async (t) => {
     await t.host.load(dlManifest('dl', ['127.0.0.1']));
     await fn(t);
@@ -113,6 +116,18 @@ describe('browserDownload', () => {
       expect(readFileSync(ok?.path as string, 'utf8')).toBe(FILE_BODY);
       expect(seenReferers.at(-1)).toBe(REFERER);
     });
+  });
+
+  test('a plugin’s downloads stop at download.maxTotalBytes: a plugin downloading in a loop cannot fill the disk', async () => {
+    await withDownloader(
+      async (t) => {
+        for (const n of [1, 2]) expect((await get(t, 'dl', `http://127.0.0.1:${port}/unique/${n}`)).ok?.bytes).toBe(4096);
+        const over = await get(t, 'dl', `http://127.0.0.1:${port}/unique/3`);
+        expect(over.error).toMatchObject({ code: 'OUTPUT_TOO_LARGE', data: { limitBytes: 2048, quotaBytes: 10 * 1024, usedBytes: 8192 } });
+        expect(readdirSync(path.join(t.dataDir, 'dl', 'downloads'))).toHaveLength(2);
+      },
+      { maxBytes: 10 * 1024, timeoutMs: 5000, maxTotalBytes: 10 * 1024 },
+    );
   });
 
   test('credentials in a download URL are never repeated in errors', async () => {
