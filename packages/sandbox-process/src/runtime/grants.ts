@@ -31,18 +31,24 @@ const real = (p: string) => {
 const unique = (paths: string[]) => [...new Set(paths)];
 
 /**
- * `permissions.fs` dirs whose real path leaves the plugin dir (a symlink such as `data -> /etc`):
- * the manifest only checks the path text, and a runtime grant follows the link. Checked at every
- * start, since a link can change after the manifest was read.
+ * `permissions.fs` dirs inside the plugin dir by their path but not by their real path (a symlink
+ * such as `data -> /etc`): the manifest only checks the path text, and a runtime grant follows the
+ * link. Checked at every start, since a link can change after the manifest was read. Paths outside
+ * by their text are not a manifest's (it refuses them) but a host-side driver's own grants.
  */
 export function fsEscapes(manifest: PluginManifest): { field: string; path: string; realPath: string }[] {
-  const dir = real(manifest.dir);
+  const inside = (root: string, p: string) => {
+    const rel = path.relative(root, p);
+    return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+  };
+  const dir = path.resolve(manifest.dir);
+  const realDir = real(dir);
   const escapes = [];
   for (const [field, paths] of [['fs.read', manifest.permissions.fs.read], ['fs.write', manifest.permissions.fs.write]] as const) {
     for (const p of paths) {
-      const realPath = real(path.resolve(dir, p));
-      const rel = path.relative(dir, realPath);
-      if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) escapes.push({ field: `permissions.${field}`, path: p, realPath });
+      const lexical = path.resolve(dir, p);
+      const realPath = real(lexical);
+      if (inside(dir, lexical) && !inside(realDir, realPath)) escapes.push({ field: `permissions.${field}`, path: p, realPath });
     }
   }
   return escapes;
