@@ -26,6 +26,7 @@ import {
   type SandboxContext,
   type SandboxDriver,
   type SandboxInstance,
+  schemaProblems,
   ToolNotFoundError,
   type ToolResult,
 } from '@clawdesk/sandbox';
@@ -52,7 +53,7 @@ import { type CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
 import { Throttle } from './throttle.js';
-import { argumentProblems, compileValidators } from './validate.js';
+import { compileValidators } from './validate.js';
 import { type InstalledEvent, type InstallOptions, installPlugin } from './install.js';
 import { type PluginWatcher, type WatchOptions, watchPlugins } from './watch.js';
 
@@ -404,7 +405,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       if (!gen.tools.has(tool)) throw new ToolNotFoundError(tool, { ...where, available: [...gen.tools.keys()] });
       const input = args === undefined ? {} : args;
       const validate = gen.validators.get(tool);
-      if (validate && !validate(input)) throw new InvalidArgumentsError(argumentProblems(validate.errors), where);
+      if (validate && !validate(input)) throw new InvalidArgumentsError(schemaProblems(validate.errors), where);
       return this.#invoke(m, gen, where, opts, gen.manifest.minCallIntervalMs, 'tool', tool, input) as Promise<ToolResult>;
     } catch (error) {
       return Promise.reject(error);

@@ -1,6 +1,5 @@
 import type { ToolDef } from '@clawdesk/manifest';
-import type { ArgumentProblem } from '@clawdesk/sandbox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 
 /**
  * Compiles each tool's `inputSchema` once (ajv 8, allErrors). One ajv per plugin version, so
@@ -21,18 +20,4 @@ export function compileValidators(tools: readonly ToolDef[]): Map<string, Valida
     }
   }
   return out;
-}
-
-/** Every failing path, dotted (`items.0.name`; '' is the arguments object itself). */
-export function argumentProblems(errors: readonly ErrorObject[] | null | undefined): ArgumentProblem[] {
-  return (errors ?? []).map((e) => {
-    const parts = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const child = e.params as { missingProperty?: string; additionalProperty?: string };
-    const extra = child.missingProperty ?? child.additionalProperty;
-    if (extra !== undefined) parts.push(extra);
-    return { path: parts.join('.'), message: e.message ?? e.keyword };
-  });
 }

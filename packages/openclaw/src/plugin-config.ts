@@ -1,20 +1,6 @@
 import type { PluginManifest } from '@clawdesk/manifest';
-import { LoadFailedError, type ArgumentProblem } from '@clawdesk/sandbox';
-import { Ajv, type ErrorObject } from 'ajv';
-
-/** `field.path: message` for each ajv error; the path is dotted from the config's root. */
-function problemsOf(errors: readonly ErrorObject[] | null | undefined): ArgumentProblem[] {
-  return (errors ?? []).map((e) => {
-    const parts = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const params = e.params as { missingProperty?: string; additionalProperty?: string };
-    const named = params.missingProperty ?? params.additionalProperty;
-    if (named !== undefined) parts.push(named);
-    return { path: parts.join('.'), message: e.message ?? e.keyword };
-  });
-}
+import { LoadFailedError, schemaProblems } from '@clawdesk/sandbox';
+import { Ajv } from 'ajv';
 
 /**
  * The plugin's config checked against the manifest's `configSchema` (as OpenClaw does before
@@ -35,7 +21,7 @@ export function validatePluginConfig(manifest: PluginManifest, config: Readonly<
     throw new LoadFailedError(`its configSchema is not a valid JSON Schema: ${(error as Error).message}`, { ...where, cause: error });
   }
   if (validate(value)) return value;
-  const problems = problemsOf(validate.errors);
+  const problems = schemaProblems(validate.errors);
   const list = problems.map((p) => `${p.path ? `config.${p.path}` : 'config'} ${p.message}`).join('; ');
   throw new LoadFailedError(`its config does not match the configSchema of ${manifest.manifestFile}: ${list}`, { ...where, data: { problems } });
 }

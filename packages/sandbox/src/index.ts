@@ -40,6 +40,9 @@ export { errorResult, isToolResult, resultValue, toToolResult } from './result.j
 
 export { hostAllowed } from './hosts.js';
 
+export { schemaProblems } from './schema-problems.js';
+export type { SchemaValidationError } from './schema-problems.js';
+
 export { IN_PROCESS_ENFORCEMENT, NOTHING_ENFORCED } from './enforcement.js';
 
 export { createInMemoryDriver, simulateCrash } from './in-memory.js';

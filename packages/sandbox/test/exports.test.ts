@@ -29,6 +29,7 @@ const ROOT = [
   'isSandboxError',
   'isToolResult',
   'resultValue',
+  'schemaProblems',
   'simulateCrash',
   'toToolResult',
 ];
