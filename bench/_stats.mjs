@@ -33,3 +33,17 @@ export async function timeInterleaved(cases, { warmup = 3000, iterations = 30000
 }
 
 export const round = (n, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
+
+/** driver.instantiate + describe, `times` times with `gapMs` of quiet before each; ms, ascending. */
+export async function timeStarts(driver, manifest, ctx, { times, gapMs = 0 }) {
+  const out = [];
+  for (let i = 0; i < times; i++) {
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+    const t0 = performance.now();
+    const instance = await driver.instantiate(manifest, ctx);
+    await instance.describe();
+    out.push(performance.now() - t0);
+    await instance.dispose();
+  }
+  return out.sort((a, b) => a - b);
+}

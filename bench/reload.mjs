@@ -12,7 +12,7 @@ import { loadManifest } from '@clawdesk/manifest';
 import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { createProcessDriver } from '@clawdesk/sandbox-process';
 import { createWasmDriver } from '@clawdesk/sandbox-wasm';
-import { percentile, round } from './_stats.mjs';
+import { percentile, round, timeStarts } from './_stats.mjs';
 
 const examples = fileURLToPath(new URL('../examples/', import.meta.url));
 const SWAPS = 10;
@@ -147,17 +147,9 @@ async function timeSwaps(host, plugin, gapMs) {
 async function timeInstantiate(driver, dir) {
   const manifest = await loadManifest(dir);
   const ctx = createTestContext(manifest);
-  const times = [];
   try {
-    for (let i = 0; i < SWAPS; i++) {
-      const t0 = performance.now();
-      const instance = await driver.instantiate(manifest, ctx);
-      await instance.describe();
-      times.push(performance.now() - t0);
-      await instance.dispose();
-    }
+    return await timeStarts(driver, manifest, ctx, { times: SWAPS });
   } finally {
     ctx.cleanup();
   }
-  return times.sort((a, b) => a - b);
 }

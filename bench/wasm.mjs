@@ -8,7 +8,7 @@ import createPlugin from '@extism/extism';
 import { loadManifest } from '@clawdesk/manifest';
 import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { createWasmDriver } from '@clawdesk/sandbox-wasm';
-import { round, timeInterleaved } from './_stats.mjs';
+import { round, timeInterleaved, timeStarts } from './_stats.mjs';
 
 const pluginDir = fileURLToPath(new URL('../examples/wasm-conformance/', import.meta.url));
 const IDLE_PLUGINS = 8;
@@ -89,21 +89,12 @@ export const run = bench;
 /** instantiate + describe with a spare worker booted and waiting, ascending. */
 async function loadsOnSpare(manifest, ctx) {
   const driver = createWasmDriver();
-  const times = [];
   try {
     await (await driver.instantiate(manifest, ctx)).dispose(); // the first start boots; the spare follows
-    for (let i = 0; i < SPARE_LOADS; i++) {
-      await new Promise((resolve) => setTimeout(resolve, SPARE_GAP_MS));
-      const t0 = performance.now();
-      const instance = await driver.instantiate(manifest, ctx);
-      await instance.describe();
-      times.push(performance.now() - t0);
-      await instance.dispose();
-    }
+    return await timeStarts(driver, manifest, ctx, { times: SPARE_LOADS, gapMs: SPARE_GAP_MS });
   } finally {
     await driver.dispose();
   }
-  return times.sort((a, b) => a - b);
 }
 
 async function idleMemoryPerPlugin(driver, manifest, ctx) {
