@@ -16,6 +16,7 @@ import {
   CrashedError,
   DisposedError,
   NOTHING_ENFORCED,
+  permissionGaps,
   type CallOptions,
   type ExitInfo,
   InvalidArgumentsError,
@@ -556,11 +557,10 @@ export class PluginHost extends EventEmitter<HostEvents> {
     }
     const where = { plugin: name, driver: driver.kind };
     const logger = scopedLogger(this.#o.logger, (e) => this.emit('log', e), name);
-    const weak = Object.entries(driver.enforcement(manifest)).filter(([, level]) => level !== 'enforced');
-    if (weak.length) {
-      logger.warn(`the ${driver.kind} driver does not fully enforce: ${weak.map(([k, v]) => `${k} (${v})`).join(', ')}`, {
-        driver: driver.kind,
-      });
+    const gaps = permissionGaps(driver.enforcement(manifest));
+    if (gaps.length) {
+      const list = gaps.map((g) => `${g.permission} (${g.level}${g.reason ? `: ${g.reason}` : ''})`).join(', ');
+      logger.warn(`the ${driver.kind} driver does not fully enforce: ${list}`, { driver: driver.kind });
     }
     const dataDir = this.#dataDirOf(name);
     await mkdir(dataDir, { recursive: true });

@@ -8,7 +8,9 @@ export type SandboxErrorCode =
   | 'DISPOSED'
   | 'INVALID_ARGUMENTS'
   | 'INVALID_OUTPUT'
+  | 'ISOLATION_UNAVAILABLE'
   | 'LOAD_FAILED'
+  | 'MEMORY_LIMIT'
   | 'OUTPUT_TOO_LARGE'
   | 'PERMISSION_DENIED'
   | 'RUNTIME_MISSING'
@@ -116,6 +118,32 @@ export class RuntimeMissingError extends SandboxError {
     super('RUNTIME_MISSING', `runtime "${runtime}" is not installed${opts.plugin ? ` (needed by plugin "${opts.plugin}")` : ''}: ${install}`, {
       ...opts,
       data: { runtime, install, ...opts.data },
+    });
+  }
+}
+
+/**
+ * The plugin hit its `permissions.memoryMb` cap and was stopped: the cap did its job.
+ * `data`: `{ limitMb }`.
+ */
+export class MemoryLimitError extends SandboxError {
+  constructor(limitMb: number, opts: SandboxErrorOptions = {}) {
+    super('MEMORY_LIMIT', `${where(opts) || 'plugin'} exceeded its memory cap of ${limitMb} MB (permissions.memoryMb)`, {
+      ...opts,
+      data: { limitMb, ...opts.data },
+    });
+  }
+}
+
+/**
+ * The host asked for OS isolation (`isolation: 'require'`) and this machine cannot provide it.
+ * `data`: `{ missing, install }`: what is missing and what to install or enable.
+ */
+export class IsolationUnavailableError extends SandboxError {
+  constructor(missing: string, install: string, opts: SandboxErrorOptions = {}) {
+    super('ISOLATION_UNAVAILABLE', `${opts.plugin ? `plugin "${opts.plugin}"` : 'plugin'} needs OS isolation, unavailable here: ${missing}; ${install}`, {
+      ...opts,
+      data: { missing, install, ...opts.data },
     });
   }
 }

@@ -7,6 +7,7 @@ export type {
   ExitInfo,
   Logger,
   LogLevel,
+  PermissionName,
   PermissionReport,
   PluginDescription,
   SandboxContext,
@@ -25,7 +26,9 @@ export {
   InvalidArgumentsError,
   InvalidOutputError,
   isSandboxError,
+  IsolationUnavailableError,
   LoadFailedError,
+  MemoryLimitError,
   OutputTooLargeError,
   PermissionDeniedError,
   RuntimeMissingError,
@@ -38,12 +41,14 @@ export type { ArgumentProblem, SandboxErrorCode, SandboxErrorOptions } from './e
 
 export { errorResult, isToolResult, resultValue, toToolResult } from './result.js';
 
-export { hostAllowed } from './hosts.js';
+export { hostAllowed, isPrivateAddress, resolveAllowedHost } from './hosts.js';
+export type { HostLookup, PinnedAddress } from './hosts.js';
 
 export { schemaProblems } from './schema-problems.js';
 export type { SchemaValidationError } from './schema-problems.js';
 
-export { IN_PROCESS_ENFORCEMENT, NOTHING_ENFORCED } from './enforcement.js';
+export { IN_PROCESS_ENFORCEMENT, NOTHING_ENFORCED, PERMISSION_NAMES, permissionGaps } from './enforcement.js';
+export type { PermissionGap } from './enforcement.js';
 
 export { createInMemoryDriver, simulateCrash } from './in-memory.js';
 export type { InMemoryDriverOptions, InMemoryModuleSource } from './in-memory.js';

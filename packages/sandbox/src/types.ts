@@ -88,7 +88,14 @@ export interface SandboxInstance {
   onExit(listener: (info: ExitInfo) => void): () => void;
 }
 
-/** How well a driver enforces each permission of a manifest; shown by `inspect` and warned at load. */
+/** The permissions a driver reports on, in the order `inspect` shows them. */
+export type PermissionName = 'network' | 'fsRead' | 'fsWrite' | 'env' | 'memory' | 'timeout';
+
+/**
+ * How well a driver enforces each permission of a manifest *on this machine*; shown by `inspect`
+ * and warned at load. `reasons` says why a permission is not `enforced` (no user namespaces,
+ * Windows, a runtime without a permission model, …) and, for `enforced`, which layer does it.
+ */
 export interface PermissionReport {
   network: Enforcement;
   fsRead: Enforcement;
@@ -96,6 +103,7 @@ export interface PermissionReport {
   env: Enforcement;
   memory: Enforcement;
   timeout: Enforcement;
+  reasons?: Partial<Record<PermissionName, string>>;
 }
 
 export type Enforcement = 'enforced' | 'partial' | 'not-enforced';

@@ -5,7 +5,9 @@ import {
   InvalidArgumentsError,
   InvalidOutputError,
   isSandboxError,
+  IsolationUnavailableError,
   LoadFailedError,
+  MemoryLimitError,
   OutputTooLargeError,
   PermissionDeniedError,
   RuntimeMissingError,
@@ -27,6 +29,20 @@ interface Case {
 }
 
 const cases: Case[] = [
+  {
+    error: new MemoryLimitError(128, at),
+    type: MemoryLimitError,
+    code: 'MEMORY_LIMIT',
+    message: 'plugin "weather", tool "get_weather" exceeded its memory cap of 128 MB (permissions.memoryMb)',
+    data: { limitMb: 128 },
+  },
+  {
+    error: new IsolationUnavailableError('no user namespaces', 'enable kernel.unprivileged_userns_clone', { plugin: 'weather' }),
+    type: IsolationUnavailableError,
+    code: 'ISOLATION_UNAVAILABLE',
+    message: 'plugin "weather" needs OS isolation, unavailable here: no user namespaces; enable kernel.unprivileged_userns_clone',
+    data: { missing: 'no user namespaces', install: 'enable kernel.unprivileged_userns_clone' },
+  },
   {
     error: new TimeoutError(500, { ...at, elapsedMs: 512 }),
     type: TimeoutError,

@@ -1,6 +1,8 @@
 import { createRecordingLogger, createTestContext, type TestContext } from '../src/conformance.js';
 import {
   createInMemoryDriver,
+  NOTHING_ENFORCED,
+  permissionGaps,
   type PluginModule,
   resultValue,
   type SandboxInstance,
@@ -310,4 +312,17 @@ test('createTestContext makes a private temp dataDir that cleanup() removes, and
     ctx.cleanup();
   }
   expect(existsSync(ctx.dataDir)).toBe(false);
+});
+
+describe('permissionGaps', () => {
+  it('lists what is not enforced, in report order, with the reason', () => {
+    const report = { ...NOTHING_ENFORCED, timeout: 'enforced' as const, memory: 'partial' as const, reasons: { memory: 'V8 heap only', network: 'no network namespace' } };
+    expect(permissionGaps(report)).toEqual([
+      { permission: 'network', level: 'not-enforced', reason: 'no network namespace' },
+      { permission: 'fsRead', level: 'not-enforced' },
+      { permission: 'fsWrite', level: 'not-enforced' },
+      { permission: 'env', level: 'not-enforced' },
+      { permission: 'memory', level: 'partial', reason: 'V8 heap only' },
+    ]);
+  });
 });
