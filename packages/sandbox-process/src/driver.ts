@@ -8,6 +8,8 @@ import {
   type SandboxDriver,
 } from '@clawdesk/sandbox';
 import { ProcessInstance } from './instance.js';
+import { OsIsolation } from './isolation/index.js';
+import { isolationRequest } from './isolation/request.js';
 import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
 import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
@@ -30,11 +32,21 @@ export interface ProcessDriver extends SandboxDriver {
  */
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
+  const isolation = new OsIsolation({ mode: config.isolation, ...(config.egress ? { egress: config.egress } : {}) });
 
   const enforcement = (manifest: PluginManifest): PermissionReport => {
     if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
     // The report depends on the manifest's grants only, not on where the data dir is.
-    return ADAPTERS[manifest.runtime].enforcement(grantsFor(manifest, manifest.dir));
+    const grants = grantsFor(manifest, manifest.dir);
+    const runtime = ADAPTERS[manifest.runtime].enforcement(grants);
+    const os = isolation.report(manifest, runtime);
+    if (os) return os;
+    const gaps = ADAPTERS[manifest.runtime].gaps(grants);
+    const why = isolation.unavailableReason();
+    const reasons = Object.fromEntries(
+      Object.entries(gaps).map(([k, v]) => [k, `${why}; ${v}`]),
+    );
+    return { ...runtime, reasons };
   };
 
   return {
@@ -61,9 +73,10 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         const list = escapes.map((e) => `${e.field} "${e.path}" resolves to ${e.realPath}`).join('; ');
         throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
       }
-      warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
-      return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
+      const sandbox = isolation.forPlugin(isolationRequest(manifest, ctx, launch, config.allowAncestorNodeModules), where);
+      if (!sandbox) warnGaps(manifest, ctx);
+      return ProcessInstance.start({ manifest, ctx, launch, runtime, config, ...(sandbox ? { isolation: sandbox } : {}) }, opts.signal);
     },
   };
 

@@ -5,6 +5,7 @@ import {
   DisposedError,
   InvalidOutputError,
   LoadFailedError,
+  MemoryLimitError,
   OutputTooLargeError,
   RuntimeMissingError,
   TimeoutError,
@@ -21,6 +22,7 @@ import {
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
 import { handshake, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
+import type { PluginIsolation } from './isolation/index.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
 import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
@@ -38,6 +40,7 @@ export interface InstanceDeps {
   manifest: PluginManifest;
   ctx: SandboxContext;
   launch: Launch;
+  isolation?: PluginIsolation;
   runtime: ProcessRuntime;
   config: DriverConfig;
 }
@@ -129,6 +132,7 @@ export class ProcessInstance implements SandboxInstance {
     const { launch, ctx, config } = this.#deps;
     const session: Session = new Session({
       launch,
+      ...(this.#deps.isolation ? { isolation: this.#deps.isolation } : {}),
       ctx,
       maxMessageBytes: config.maxMessageBytes,
       maxLogLinesPerSecond: config.maxLogLinesPerSecond,
@@ -170,6 +174,10 @@ export class ProcessInstance implements SandboxInstance {
         return new RuntimeMissingError(this.#deps.runtime, INSTALL_HINTS[this.#deps.runtime], { ...where, cause: spawnError });
       }
       return new LoadFailedError(`could not start ${this.#deps.runtime}: ${spawnError.message}`, { ...where, cause: spawnError });
+    }
+    if (end.exit.oomKilled) {
+      // The memory cgroup, not the runtime, stopped it: the whole tree went over permissions.memoryMb.
+      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory' } });
     }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });

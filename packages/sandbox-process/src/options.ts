@@ -1,3 +1,5 @@
+import { ISOLATION_MODES, type EgressProvider, type IsolationMode } from './isolation/index.js';
+
 /** The runtimes this driver starts. */
 export type ProcessRuntime = 'node' | 'bun' | 'deno';
 
@@ -31,6 +33,14 @@ export interface ProcessDriverOptions {
    * `false` confines reads to the plugin dir, `permissions.fs.read` and the data dir.
    */
   allowAncestorNodeModules?: boolean;
+  /**
+   * The OS sandbox (Linux: namespaces + cgroups, see README "OS isolation"). `prefer` (default): use it
+   * where the machine has it, else warn once and rely on the runtime; `require`: refuse to start a plugin
+   * without it (`IsolationUnavailableError`); `off`: never.
+   */
+  isolation?: IsolationMode;
+  /** The egress proxy serving each sandboxed plugin's network namespace. */
+  egress?: EgressProvider;
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 10_000;
@@ -48,6 +58,8 @@ export interface DriverConfig {
   maxMessageBytes: number;
   maxLogLinesPerSecond: number;
   allowAncestorNodeModules: boolean;
+  isolation: IsolationMode;
+  egress?: EgressProvider;
 }
 
 const describeValue = (value: unknown) => `${JSON.stringify(value) ?? String(value)} (${value === null ? 'null' : typeof value})`;
@@ -75,7 +87,13 @@ export function resolveOptions(options: ProcessDriverOptions = {}): DriverConfig
   if (typeof allow !== 'boolean') {
     throw new TypeError(`createProcessDriver: option "allowAncestorNodeModules" must be a boolean, got ${describeValue(allow)}`);
   }
+  const isolation = options.isolation ?? 'prefer';
+  if (!ISOLATION_MODES.includes(isolation)) {
+    throw new TypeError(`createProcessDriver: option "isolation" must be one of ${ISOLATION_MODES.join(', ')}, got ${describeValue(isolation)}`);
+  }
   return {
+    ...(options.egress ? { egress: options.egress } : {}),
+    isolation,
     runtimes: { ...runtimes },
     startTimeoutMs: positiveInteger('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
     cancelGraceMs: positiveInteger('cancelGraceMs', options.cancelGraceMs, DEFAULT_CANCEL_GRACE_MS, 0),

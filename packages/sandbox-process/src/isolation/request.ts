@@ -1,0 +1,17 @@
+import type { PluginManifest } from '@clawdesk/manifest';
+import type { SandboxContext } from '@clawdesk/sandbox';
+import { ancestorModulePaths, grantsFor } from '../runtime/grants.js';
+import type { Launch } from '../runtime/launch.js';
+import type { IsolationRequest } from './index.js';
+
+/**
+ * What a plugin's mount namespace shows: its grants, plus the dependencies above its dir for every
+ * runtime (imports must resolve; the runtime's own model still limits node's reads to its grants).
+ */
+export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, launch: Launch, allowAncestorNodeModules: boolean): IsolationRequest {
+  const grants = grantsFor(manifest, ctx.dataDir);
+  const modules = allowAncestorNodeModules ? ancestorModulePaths(manifest.dir) : [];
+  // Deno's module cache, when the host shares one: read-only, so a plugin cannot poison it.
+  const denoDir = manifest.runtime === 'deno' && launch.env.DENO_DIR ? [launch.env.DENO_DIR] : [];
+  return { manifest, launch, readOnly: [...grants.read, ...modules, ...denoDir], readWrite: grants.write, logger: ctx.logger };
+}
