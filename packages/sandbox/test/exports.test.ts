@@ -29,6 +29,7 @@ const ROOT = [
   'createInMemoryDriver',
   'errorResult',
   'hostAllowed',
+  'isInside',
   'isPrivateAddress',
   'isSandboxError',
   'isToolResult',
@@ -37,6 +38,7 @@ const ROOT = [
   'resultValue',
   'schemaProblems',
   'simulateCrash',
+  'symlinkEscapes',
   'toToolResult',
 ];
 const CONFORMANCE = ['ECHO_PAYLOADS', 'bigPayload', 'createConformanceCases', 'createRecordingLogger', 'createTestContext', 'defineConformanceSuite'];
