@@ -1,3 +1,4 @@
+import type { PluginManifest } from '@clawdesk/manifest';
 import type { PermissionReport } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
 import type { Grants } from './grants.js';
@@ -11,6 +12,8 @@ export interface RuntimeAdapter {
   gaps(grants: Grants): Partial<Record<keyof PermissionReport, string>>;
   /** Variables the runtime itself needs, added to the minimal environment. */
   env(hostEnv: NodeJS.ProcessEnv): Record<string, string>;
+  /** Why this runtime cannot express the manifest's grants faithfully (each names the manifest field); the load fails with them. */
+  refusals(manifest: PluginManifest, grants: Grants): string[];
   /** Whether imports of dependencies need `--allow-fs-read` on their files (node) or not (deno loads modules without read permission). */
   readsModules: boolean;
 }
@@ -30,6 +33,8 @@ function permissionModel(grants: Grants, coversNetwork: boolean): PermissionRepo
 const node: RuntimeAdapter = {
   args: (g, moduleReads) => [
     '--permission',
+    // node:sqlite opens files outside the permission model's checks.
+    '--no-experimental-sqlite',
     // One flag per path: Node 24 does not split a single value on commas.
     ...[...g.read, ...moduleReads].map((p) => `--allow-fs-read=${p}`),
     ...g.write.map((p) => `--allow-fs-write=${p}`),
@@ -45,6 +50,7 @@ const node: RuntimeAdapter = {
     ...(g.allowChildProcess ? { fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
   }),
   env: () => ({}),
+  refusals: () => [],
   readsModules: true,
 };
 
@@ -72,8 +78,28 @@ const deno: RuntimeAdapter = {
     DENO_NO_PROMPT: '1',
     ...(hostEnv.DENO_DIR ? { DENO_DIR: hostEnv.DENO_DIR } : {}),
   }),
+  refusals: denoRefusals,
   readsModules: false,
 };
+
+/**
+ * Deno takes each grant as one comma-separated flag and has no escape for a comma, so
+ * `fs.read: ['data,/etc']` would grant `/etc`: such a value is refused, not split.
+ */
+function denoRefusals(manifest: PluginManifest, g: Grants): string[] {
+  const { fs, network, env } = manifest.permissions;
+  const named: [string, readonly string[]][] = [
+    ['permissions.fs.read', fs.read],
+    ['permissions.fs.write', fs.write],
+    ['permissions.network.allowedHosts', network.allowedHosts],
+    ['permissions.env', env],
+  ];
+  const refuse = ([field, values]: [string, readonly string[]]) =>
+    values.filter((v) => v.includes(',')).map((v) => `${field} ${JSON.stringify(v)} contains a comma, which deno would read as two grants`);
+  const fromManifest = named.flatMap(refuse);
+  // The plugin and data dirs' own paths (or a link's real path) can hold one too.
+  return fromManifest.length > 0 ? fromManifest : refuse(['the resolved fs grant', [...g.read, ...g.write]]);
+}
 
 const NO_MODEL = 'Bun has no permission model';
 
@@ -95,6 +121,7 @@ const bun: RuntimeAdapter = {
     memory: `${NO_MODEL}: no heap limit is applied`,
   }),
   env: () => ({ DO_NOT_TRACK: '1' }),
+  refusals: () => [],
   readsModules: false,
 };
 
