@@ -242,7 +242,7 @@ describe('network', () => {
     const { instance, ctx } = await start();
     expect(await value(instance, 'http_get', { url: `http://127.0.0.1:${port}/redirect` })).toEqual({ status: 0, body: '' });
     expect(requests).toEqual([`127.0.0.1:${port} /redirect`]);
-    expect(ctx.logger.entries.map((e) => e.message)).toContain(`blocked HTTP request to localhost:${port}: not in permissions.network.allowedHosts`);
+    expect(ctx.logger.entries.map((e) => e.message)).toContain(`blocked HTTP request to localhost:${port}: localhost:${port} is not in permissions.network.allowedHosts`);
   });
 });
 

@@ -28,6 +28,7 @@ const ROOT = [
   'ToolNotFoundError',
   'createInMemoryDriver',
   'errorResult',
+  'fetchPinned',
   'hostAllowed',
   'isInside',
   'isPrivateAddress',

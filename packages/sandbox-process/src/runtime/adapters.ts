@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { PluginManifest } from '@clawdesk/manifest';
 import type { PermissionReport } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
@@ -54,6 +55,13 @@ const node: RuntimeAdapter = {
   readsModules: true,
 };
 
+/** Deno checks `--allow-net` by name: what the name resolves to is not checked. */
+const DENO_NAMES_ONLY =
+  "deno's --allow-net matches host names only: a listed name that resolves to a loopback or private address (DNS rebinding) is still reached";
+/** An allowedHosts entry's host part: `[v6]:port`, `v4:port`, a bare v6 address, or a name. */
+const hostPart = (entry: string) => /^\[([^\]]+)\]/.exec(entry)?.[1] ?? (isIP(entry) ? entry : entry.replace(/:\d+$/, ''));
+const hasHostName = (g: Grants) => g.allowedHosts.some((h) => isIP(hostPart(h)) === 0);
+
 const deno: RuntimeAdapter = {
   args: (g) => [
     'run',
@@ -67,9 +75,13 @@ const deno: RuntimeAdapter = {
     `--v8-flags=--max-old-space-size=${g.memoryMb}`,
     g.entry,
   ],
-  enforcement: (g) => permissionModel(g, true),
+  enforcement: (g) => {
+    const report = permissionModel(g, true);
+    return hasHostName(g) && report.network === 'enforced' ? { ...report, network: 'partial', reasons: { network: DENO_NAMES_ONLY } } : report;
+  },
   gaps: (g) => ({
     memory: HEAP_ONLY,
+    ...(hasHostName(g) ? { network: DENO_NAMES_ONLY } : {}),
     ...(g.allowChildProcess ? { network: SPAWN_ESCAPES, fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
   }),
   // No update check or prompt from a sandboxed runtime; reuse the host's module cache when it has one.

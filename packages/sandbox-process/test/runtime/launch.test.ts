@@ -171,6 +171,12 @@ describe('deno grant lists', () => {
 describe('enforcement(manifest)', () => {
   const driver = createProcessDriver();
 
+  test.each([[[]], [['127.0.0.1:8080', '[::1]:80', '::1', '93.184.216.34']]])('deno enforces the network when allowedHosts lists no names (%j)', (allowedHosts) => {
+    const m = { ...manifest, runtime: 'deno' as const, permissions: { ...manifest.permissions, network: { allowedHosts } } };
+    expect(driver.enforcement(m)).toMatchObject({ network: 'enforced' });
+    expect(driver.enforcement(m).reasons).toBeUndefined();
+  });
+
   test('node enforces the file system, env and timeouts, caps only the heap, and says it cannot restrict the network', () => {
     expect(driver.enforcement(manifest)).toEqual({
       network: 'not-enforced',
@@ -182,9 +188,10 @@ describe('enforcement(manifest)', () => {
     });
   });
 
-  test('deno enforces the network too', () => {
+  test('deno enforces the network only partly when allowedHosts lists names: it does not check what they resolve to', () => {
     expect(driver.enforcement({ ...manifest, runtime: 'deno' })).toEqual({
-      network: 'enforced',
+      network: 'partial',
+      reasons: { network: expect.stringMatching(/matches host names only: a listed name that resolves to a loopback or private address/) },
       fsRead: 'enforced',
       fsWrite: 'enforced',
       env: 'enforced',
