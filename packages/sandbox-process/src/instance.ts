@@ -125,6 +125,11 @@ export class ProcessInstance implements SandboxInstance {
     return this.#session?.child.pid;
   }
 
+  /** Messages to the plugin its stdin has not taken yet (bounded: past 4 MiB the host stops reading its stdout). */
+  get backlog(): { messages: number; bytes: number; throttled: boolean } | undefined {
+    return this.#session?.backlog;
+  }
+
   async #startSession(signal?: AbortSignal): Promise<Session> {
     const { launch, ctx, config } = this.#deps;
     const session: Session = new Session({
