@@ -80,6 +80,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
 
   const servers = new Set<net.Server>();
   const clients = new Set<net.Socket>();
+  const refused = new Set<net.Socket>(); // turned away at the cap, closing
   const upstreams = new Set<{ destroy(): unknown }>();
   const counts = { connections: 0, denied: 0, rejected: 0, bytesFromPlugin: 0, bytesToPlugin: 0 };
   let closed = false;
@@ -92,7 +93,8 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
   const agent = new http.Agent({ keepAlive: true, maxSockets: config.maxConnections, timeout: config.idleTimeoutMs });
 
   // Parses requests of the connections handed to it; never listens itself.
-  const httpServer = http.createServer({ maxHeaderSize: config.maxHeaderBytes, keepAlive: true });
+  // The absolute URI or CONNECT authority names the target; a missing Host header is no reason to refuse.
+  const httpServer = http.createServer({ maxHeaderSize: config.maxHeaderBytes, keepAlive: true, requireHostHeader: false });
   httpServer.timeout = config.idleTimeoutMs;
   httpServer.on('request', (req, res) => void forwardRequest(req, res));
   httpServer.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void tunnelHttp(req, socket as net.Socket, head));
@@ -116,8 +118,9 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       counts.rejected++;
       log('warn', 'egress connection refused: too many open', { maxConnections: config.maxConnections });
       socket.on('error', () => {});
-      socket.end(plainResponse(503, `too many connections through the egress proxy (at most ${config.maxConnections})\n`));
-      return;
+      refused.add(socket);
+      socket.once('close', () => refused.delete(socket));
+      return void endWith(socket, plainResponse(503, `too many connections through the egress proxy (at most ${config.maxConnections})\n`));
     }
     clients.add(socket);
     socket.on('error', () => {}); // a plugin hanging up mid-stream is not the host's error
@@ -135,6 +138,13 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       httpServer.emit('connection', socket);
       socket.resume();
     });
+  }
+
+  /** Answers and closes; reads on to the client's end, or a socket nobody reads never sees its close. */
+  function endWith(socket: net.Socket, data: string | Buffer) {
+    socket.setTimeout(config.idleTimeoutMs, () => socket.destroy());
+    socket.end(data);
+    socket.resume();
   }
 
   /** Opens a TCP connection to a pinned address; resolves once connected. */
@@ -166,15 +176,15 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
 
   async function tunnelHttp(req: http.IncomingMessage, client: net.Socket, head: Buffer) {
     const target = parseAuthority(req.url ?? '');
-    if (!target) return void client.end(plainResponse(400, `CONNECT needs host:port, got "${req.url ?? ''}"\n`));
+    if (!target) return void endWith(client, plainResponse(400, `CONNECT needs host:port, got "${req.url ?? ''}"\n`));
     const admission = await admit(target.host, target.port, 'connect');
     if (client.destroyed) return;
-    if ('reason' in admission) return void client.end(plainResponse(403, `egress denied: ${admission.reason}\n`));
+    if ('reason' in admission) return void endWith(client, plainResponse(403, `egress denied: ${admission.reason}\n`));
     let upstream: net.Socket;
     try {
       upstream = await connectUpstream(admission.pinned, target.port);
     } catch (error) {
-      return void client.end(plainResponse(502, `could not reach ${target.host}:${target.port}: ${(error as Error).message}\n`));
+      return void endWith(client, plainResponse(502, `could not reach ${target.host}:${target.port}: ${(error as Error).message}\n`));
     }
     if (client.destroyed) return void upstream.destroy();
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -235,7 +245,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
   async function socks(client: net.Socket, first: Buffer) {
     let buffered = first;
     let stage: 'greeting' | 'request' = 'greeting';
-    const fail = (code: number) => client.end(requestReply(code));
+    const fail = (code: number) => endWith(client, requestReply(code));
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       void step();
@@ -247,10 +257,10 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       if (stage === 'greeting') {
         const parsed = parseGreeting(buffered);
         if ('need' in parsed) return;
-        if ('error' in parsed) return void client.end(greetingReply(false));
+        if ('error' in parsed) return void endWith(client, greetingReply(false));
         buffered = buffered.subarray(parsed.length);
         client.write(greetingReply(parsed.value.noAuthOffered));
-        if (!parsed.value.noAuthOffered) return void client.end();
+        if (!parsed.value.noAuthOffered) return void endWith(client, Buffer.alloc(0));
         stage = 'request';
       }
       const parsed: Parsed<{ host: string; port: number }> = parseRequest(buffered);
@@ -283,7 +293,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     (closing ??= (async () => {
       closed = true;
       const stopped = [...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
-      for (const socket of clients) socket.destroy();
+      for (const socket of [...clients, ...refused]) socket.destroy();
       for (const upstream of upstreams) upstream.destroy();
       agent.destroy();
       await Promise.all(stopped);

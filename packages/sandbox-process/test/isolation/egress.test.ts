@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -177,6 +178,33 @@ describe('listenInNetns', () => {
     expect(proxyServer.listening).toBe(true);
     expect(proxyServer.address()).toEqual({ address: '127.0.0.1', family: 'IPv4', port: PROXY_PORT });
     expect(processesMentioning("process.send('listening', server")).toEqual([]);
+  });
+
+  // What an unprivileged host does: its plugin's netns belongs to a user namespace the host made
+  // (unshare --user --map-root-user --net), and joining it needs --user --preserve-credentials too.
+  test('works for an unprivileged host whose plugin namespace belongs to its own user namespace', async () => {
+    const script = `
+      import { spawn, execFileSync } from 'node:child_process';
+      import { createInterface } from 'node:readline';
+      const { listenInNetns } = await import(process.argv[1]);
+      const holder = spawn('unshare', ['--user', '--map-root-user', '--net', 'sh', '-c', 'ip link set lo up && echo ready && exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      for await (const line of createInterface({ input: holder.stdout })) if (line === 'ready') break;
+      const server = await listenInNetns(holder.pid, { port: 0 });
+      server.on('connection', (s) => s.end('hello from the host side'));
+      const client = spawn('nsenter', ['--user', '--net', '--preserve-credentials', '-t', String(holder.pid), process.execPath, '-e',
+        "require('net').connect(" + server.address().port + ", '127.0.0.1').on('data', (d) => process.stdout.write(d))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let got = '';
+      for await (const chunk of client.stdout) got += chunk;
+      console.log(JSON.stringify({ uid: process.getuid(), got }));
+      server.close();
+      holder.kill();`;
+    const listener = fileURLToPath(new URL('../../src/isolation/netns-listener.ts', import.meta.url));
+    const result = await new Promise<string>((resolve, reject) =>
+      execFile('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script, listener], { timeout: 15_000, env: { PATH: process.env.PATH } }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    expect(JSON.parse(result)).toEqual({ uid: 65534, got: 'hello from the host side' });
   });
 
   test('the port is not bound in the host namespace', async () => {
