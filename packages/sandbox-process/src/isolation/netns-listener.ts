@@ -65,7 +65,7 @@ export async function listenInNetns(pid: number, options: ListenInNetnsOptions):
 
   if (!Number.isInteger(pid) || pid <= 0) throw new TypeError(`listenInNetns: pid must be a positive integer, got ${String(pid)} (${typeof pid})`);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError(`listenInNetns: options.port must be an integer 0–65535, got ${String(port)} (${typeof port})`);
-  options.signal?.throwIfAborted();
+  if (options.signal?.aborted) throw fail('cancelled', 'cancelled before it started');
 
   const args = [`--net=/proc/${pid}/ns/net`];
   // A namespace owned by another user namespace can only be joined from inside it when not root.

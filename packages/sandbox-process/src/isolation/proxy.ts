@@ -150,6 +150,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
   /** Opens a TCP connection to a pinned address; resolves once connected. */
   function connectUpstream(pinned: PinnedAddress, port: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
+      if (closed) return void reject(new Error('the egress proxy is closed'));
       const upstream = net.connect({ host: pinned.address, port, family: pinned.family });
       upstreams.add(upstream);
       upstream.once('close', () => upstreams.delete(upstream));
@@ -202,6 +203,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     if (url.protocol !== 'http:') return void reply(res, 400, `plain requests must be http://, got ${url.protocol} (use CONNECT for https)\n`);
     const port = Number(url.port || 80);
     const admission = await admit(url.hostname, port, 'http');
+    if (closed) return void res.destroy(); // closed while the name was being resolved
     if ('reason' in admission) return void reply(res, 403, `egress denied: ${admission.reason}\n`);
 
     const headers = forwardedHeaders(req.headers);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -380,6 +380,18 @@ describe.each(runtimes)('%s fetch through the proxy (HTTP_PROXY / HTTPS_PROXY)',
     const result = parse(await run(`http://127.0.0.1:${targets.forbidden}/`));
     expect(result.status).toBe(403);
   });
+
+  test(`a raw ${runtime === 'bun' ? 'Bun.connect' : 'Deno.connect'} to the allowed target fails: the proxy is the only way out`, async () => {
+    const bin = RUNTIME_BINARIES[runtime]!;
+    const connect =
+      runtime === 'bun'
+        ? `Bun.connect({ hostname: '127.0.0.1', port: ${targets.http}, socket: { data() {} } })`
+        : `Deno.connect({ hostname: '127.0.0.1', port: ${targets.http} })`;
+    const code = `try { await ${connect}; console.log('connected'); } catch (error) { console.log(error.code ?? error.name); }`;
+    const env = { HOME: os.tmpdir(), DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(os.tmpdir(), 'clawdesk-proxy-test-deno') };
+    const out = await netns.run(bin, runtime === 'deno' ? ['eval', code] : ['-e', code], env);
+    expect(out.stdout.trim()).toBe('ECONNREFUSED');
+  });
 });
 
 describe('close()', () => {
@@ -420,6 +432,28 @@ describe('listenInNetns failures', () => {
     const error = await listenInNetns(netns.pid, { port: PROXY_PORT }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'LOAD_FAILED', reason: 'bind-failed' });
     expect((error as Error).message).toContain('EADDRINUSE');
+  });
+
+  // A helper that never answers (a stand-in for node that only sleeps) is killed at the deadline.
+  test('a helper that does not hand over a listener in time is reason timeout, and is killed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clawdesk-netns-'));
+    const hang = path.join(dir, 'hangs-forever');
+    writeFileSync(hang, `#!/bin/sh\necho $$ > ${dir}/pid\nexec sleep 30\n`, { mode: 0o755 });
+    try {
+      const error = await listenInNetns(netns.pid, { port: 0, node: hang, timeoutMs: 300 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'LOAD_FAILED', reason: 'timeout' });
+      expect((error as Error).message).toBe('plugin failed to load: no egress listener in its network namespace: the nsenter helper did not hand over a listener within 300 ms');
+      const pid = readFileSync(path.join(dir, 'pid'), 'utf8').trim();
+      for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an aborted signal is reason cancelled', async () => {
+    const error = await listenInNetns(netns.pid, { port: 0, signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'LOAD_FAILED', reason: 'cancelled' });
   });
 
   test('a missing nsenter is IsolationUnavailableError saying what to install', async () => {
