@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createProcessDriver } from '@clawdesk/sandbox-process';
 import { createNativeDriver, type InstallProgress, type PluginHost } from '../src/index.js';
-import { rejection, tempDir, withHost, writeTree } from './helpers.js';
+import { mcpServerSource, rejection, tempDir, withHost, writeTree } from './helpers.js';
 
 // Plugins that depend on packages: `host.install` runs `npm install --omit=dev --ignore-scripts`
 // in the unpacked plugin, so it answers right after install. `ms` comes from the npm registry;
@@ -62,21 +62,7 @@ describe('host.install of a plugin with dependencies', () => {
       'package.json': JSON.stringify({ name: '@clawdesk-test/uses-ms', version: '1.0.0', type: 'module', dependencies: { ms: '2.1.3' } }),
       'plugin.json5': `{ name: 'uses-ms', version: '1.0.0', description: 'needs ms', author: 'tests', runtime: 'node', entry: './index.js',
         tools: [{ name: 'parse', description: 'ms(text)', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } }] }`,
-      'index.js': [
-        "import ms from 'ms';",
-        "import readline from 'node:readline';",
-        // A bare MCP stdio server: no SDK, only the dependency under test.
-        'const send = (m) => process.stdout.write(JSON.stringify(m) + "\\n");',
-        'readline.createInterface({ input: process.stdin }).on("line", (line) => {',
-        '  const m = JSON.parse(line);',
-        '  if (m.id === undefined) return;',
-        '  if (m.method === "initialize") send({ jsonrpc: "2.0", id: m.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: "uses-ms", version: "1.0.0" } } });',
-        '  else if (m.method === "tools/list") send({ jsonrpc: "2.0", id: m.id, result: { tools: [{ name: "parse", description: "ms(text)", inputSchema: { type: "object" } }] } });',
-        '  else if (m.method === "tools/call") send({ jsonrpc: "2.0", id: m.id, result: { content: [{ type: "text", text: String(ms(m.params.arguments.text)) }] } });',
-        '  else send({ jsonrpc: "2.0", id: m.id, error: { code: -32601, message: "no " + m.method } });',
-        '});',
-        '',
-      ].join('\n'),
+      'index.js': mcpServerSource({ name: 'uses-ms', tools: ['parse'], imports: "import ms from 'ms';", answer: '(_tool, args) => ms(args.text)' }),
     });
     await withPlugins(async ({ host, plugins }) => {
       const progress: InstallProgress[] = [];
