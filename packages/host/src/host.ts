@@ -591,7 +591,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       }
       let validators: Map<string, ValidateFunction>;
       try {
-        validators = compileValidators([...tools.values()]);
+        validators = compileValidators([...tools.values()], logger);
       } catch (error) {
         throw new LoadFailedError((error as Error).message, { ...where, cause: error });
       }
