@@ -4,6 +4,7 @@ import {
   NOTHING_ENFORCED,
   RuntimeMissingError,
   type PermissionReport,
+  type InstantiateOptions,
   type SandboxContext,
   type SandboxDriver,
 } from '@clawdesk/sandbox';
@@ -22,7 +23,7 @@ const isProcessRuntime = (runtime: string): runtime is ProcessRuntime => PROCESS
 
 /** The driver's own view of a plugin: its instance type exposes `pid` for diagnostics. */
 export interface ProcessDriver extends SandboxDriver {
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<ProcessInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<ProcessInstance>;
 }
 
 /**
@@ -71,7 +72,9 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
       }
       warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
-      return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
+      // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
+      const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
+      return ProcessInstance.start({ manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs } }, opts.signal);
     },
   };
 

@@ -17,7 +17,7 @@ export interface WasmDriverOptions {
    * its scheduling priority and calls get slower. Default 0.
    */
   workerSpinMicros?: number;
-  /** Time a worker has to start and instantiate its module. Default 10 000 ms. */
+  /** Time a worker has to start and instantiate its module when the host passes none. Default 15 000 ms. */
   startTimeoutMs?: number;
   /**
    * After a plugin starts, the driver boots one spare worker (no plugin in it yet) so the next
@@ -36,7 +36,7 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
 export const DEFAULT_CHANNEL_BYTES = 64 * 2 ** 10;
 export const DEFAULT_HOST_SPIN_MICROS = 50;
 export const DEFAULT_WORKER_SPIN_MICROS = 0;
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_SPARE_IDLE_MS = 30_000;
 export const DEFAULT_MAX_OPEN_FILES = 256;
 

@@ -5,6 +5,7 @@ export type {
   DownloadResult,
   Enforcement,
   ExitInfo,
+  InstantiateOptions,
   Logger,
   LogLevel,
   PermissionName,
