@@ -38,7 +38,7 @@ describe('the demo host', () => {
   test('offers every command of @clawdesk/cli plus demo, over the bundled examples', async () => {
     const r = await runCli(['--help']);
     expectExit(r, 0);
-    for (const name of ['list', 'validate', 'inspect', 'call', 'watch', 'install', 'bench', 'demo']) expect(r.stdout).toContain(`  ${name} `);
+    for (const name of ['list', 'validate', 'inspect', 'call', 'watch', 'install', 'init', 'bench', 'demo']) expect(r.stdout).toContain(`  ${name} `);
     const listed = await runCli(['list', '--json']);
     expectExit(listed, 0);
     expect(json(listed.stdout).plugins.map((p: any) => p.name)).toEqual(expect.arrayContaining(['native-echo', 'process-echo', 'weather-wasm']));
