@@ -147,7 +147,7 @@ export class ProcessInstance implements SandboxInstance {
         signal,
         () =>
           new LoadFailedError(
-            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise startTimeoutMs (in its manifest, or createHost({ startTimeoutMs })) if it starts slowly`,
+            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly`,
             { ...this.#where, data: { startTimeoutMs: config.startTimeoutMs } },
           ),
         (reason) => new CancelledError({ ...this.#where, reason }),
