@@ -131,10 +131,10 @@ describe('changeset version, rehearsed on a copy of the workspace with one minor
     );
   });
 
-  test('gives every publishable package that depends on @clawdesk/manifest the new exact version, a patch bump and an "Updated dependencies" entry', () => {
+  test('gives every publishable package that depends on @clawdesk/manifest a caret range on the new version, a patch bump and an "Updated dependencies" entry', () => {
     for (const { name, packageJson: before } of manifestDependents.filter((pkg) => publishableNames.has(pkg.name))) {
       const after = get(name);
-      expect({ name, range: after.packageJson.dependencies?.['@clawdesk/manifest'] }).toEqual({ name, range: '0.1.0' });
+      expect({ name, range: after.packageJson.dependencies?.['@clawdesk/manifest'] }).toEqual({ name, range: '^0.1.0' });
       expect({ name, version: after.packageJson.version }).toEqual({ name, version: semver.inc(before.version, 'patch') });
       expect(after.changelog).toContain('### Patch Changes');
       expect(after.changelog).toMatch(/- Updated dependencies \[[0-9a-f]{7}\]:?\n(\s+- .+\n)*\s+- @clawdesk\/manifest@0\.1\.0\n/);
