@@ -9,7 +9,8 @@ import {
   type SandboxDriver,
 } from '@clawdesk/sandbox';
 import { ProcessInstance } from './instance.js';
-import { OsIsolation } from './isolation/index.js';
+import { netnsEgress } from './isolation/egress.js';
+import { EGRESS_PORT, OsIsolation } from './isolation/index.js';
 import { isolationRequest } from './isolation/request.js';
 import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
 import { ADAPTERS } from './runtime/adapters.js';
@@ -34,7 +35,7 @@ export interface ProcessDriver extends SandboxDriver {
  */
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
-  const isolation = new OsIsolation({ mode: config.isolation, ...(config.egress ? { egress: config.egress } : {}) });
+  const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? netnsEgress(EGRESS_PORT) });
 
   const enforcement = (manifest: PluginManifest): PermissionReport => {
     if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;

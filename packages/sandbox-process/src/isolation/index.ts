@@ -16,7 +16,7 @@ export const EGRESS_PORT = 3128;
 /** The host side of a plugin's only way out: a proxy listening on 127.0.0.1:`EGRESS_PORT` inside its network namespace. */
 export interface EgressProvider {
   /** Binds the listener in the network namespace of process `pid`; resolves once it accepts connections. */
-  open(pid: number, allowedHosts: string[], logger: Logger): Promise<{ close(): Promise<void> | void }>;
+  open(pid: number, allowedHosts: string[], logger: Logger, plugin: string): Promise<{ close(): Promise<void> | void }>;
 }
 
 /** What one plugin needs to be sandboxed; the same for every restart of its process. */
@@ -176,7 +176,7 @@ export class OsIsolation {
           launch: sandboxed,
           gate: egress !== undefined,
           async release(pid, channel) {
-            proxy = await egress!.open(pid, hosts, request.logger);
+            proxy = await egress!.open(pid, hosts, request.logger, manifest.name);
             channel.write('go\n');
           },
           oomKilled: () => cgroup?.oomKilled() ?? false,

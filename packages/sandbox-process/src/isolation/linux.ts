@@ -47,21 +47,24 @@ const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
  * every path arrives as a positional argument, so no path is ever parsed by the shell.
  * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 fstab of the
  * first stage, $6 of the second, $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 gate, $12 count
- * of file targets, then those targets, then the runtime's argv.
+ * of file targets, $13 count of links, then those targets, then (path, target) per link, then the runtime's argv.
  */
 export const INNER_SCRIPT = [
   'set -eu',
   // Join the plugin's cgroups first: everything below, the runtime included, is charged to them.
   '[ -z "$1" ] || echo 0 > "$1"',
   '[ -z "$2" ] || echo 0 > "$2"',
-  'root=$3 wd=$4 stage2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} gate=${11} n=${12}',
+  'root=$3 wd=$4 stage2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} gate=${11} n=${12} l=${13}',
   // libmount reads an fstab from a file, not a pipe: the root tmpfs first, then the tables inside it.
   '"$mnt" -t tmpfs -o mode=755,nosuid,nodev,size=1m clawdesk "$root"',
   'tab="$root/.clawdesk-fstab"',
   'printf "%s" "$5" > "$tab"',
   '"$mnt" -a -T "$tab"',
-  'shift 12',
+  'shift 13',
   'while [ "$n" -gt 0 ]; do : > "$root$1"; shift; n=$((n - 1)); done',
+  // A granted path that is a link (a workspace package in node_modules) is recreated as a link to
+  // its bound target, unless a bound dir already shows it. Links resolve inside this root only.
+  'while [ "$l" -gt 0 ]; do if [ ! -e "$root$1" ] && [ ! -L "$root$1" ]; then mkdir -p "$root${1%/*}"; ln -s "$2" "$root$1"; fi; shift 2; l=$((l - 1)); done',
   'for d in null zero full random urandom; do : > "$root/dev/$d"; done',
   `printf 'root:x:0:0:root:/nonexistent:/usr/sbin/nologin\\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\\n' > "$root/etc/passwd"`,
   `printf 'root:x:0:\\nnogroup:x:65534:\\n' > "$root/etc/group"`,
@@ -98,6 +101,14 @@ const isDir = (p: string) => {
   }
 };
 
+const isLink = (p: string) => {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
 const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 
 const depth = (p: string) => p.split('/').filter(Boolean).length;
@@ -127,10 +138,18 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
   const { launch, plan, tools } = spec;
   const rw = new Set<string>();
   const ro = new Set<string>();
+  const links = new Map<string, string>();
+  /** A granted link is shown as a link to its real target; the target is what gets bound. */
+  const noteLink = (p: string, r: string) => {
+    if (r !== path.resolve(p) && isLink(p)) links.set(path.resolve(p), r);
+  };
   for (const p of plan.readWrite) {
     checkPath(p, where);
     const r = real(p);
-    if (r) rw.add(r);
+    if (r) {
+      rw.add(r);
+      noteLink(p, r);
+    }
   }
   // System dirs keep their own name (`/lib64` even where it links to `usr/lib64`: the ELF interpreter path).
   const system = SYSTEM_DIRS.flatMap((target) => {
@@ -142,6 +161,7 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     checkPath(p, where);
     const r = real(p);
     if (r && !rw.has(r)) ro.add(r);
+    if (r) noteLink(p, r);
   }
   const binds = [...system, ...[...ro].map((p) => ({ p, target: p, mode: 'ro' })), ...[...rw].map((p) => ({ p, target: p, mode: 'rw' }))];
   const root = pickRoot(binds.map((b) => b.p), where);
@@ -207,7 +227,9 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     tools.setpriv,
     spec.gate ? '1' : '0',
     String(fileTargets.length),
+    String(links.size),
     ...fileTargets,
+    ...[...links].flat(),
     runtimeDir ?? launch.file,
     ...launch.args,
   ];

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import type { SandboxContext } from '@clawdesk/sandbox';
 import { ancestorModulePaths, grantsFor } from '../runtime/grants.js';
@@ -13,5 +15,22 @@ export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, 
   const modules = allowAncestorNodeModules ? ancestorModulePaths(manifest.dir) : [];
   // Deno's module cache, when the host shares one: read-only, so a plugin cannot poison it.
   const denoDir = manifest.runtime === 'deno' && launch.env.DENO_DIR ? [launch.env.DENO_DIR] : [];
-  return { manifest, launch, readOnly: [...grants.read, ...modules, ...denoDir], readWrite: grants.write, logger: ctx.logger };
+  return {
+    manifest,
+    launch,
+    readOnly: [...grants.read, ...modules, ...projectFilesBeside(modules), ...denoDir],
+    readWrite: grants.write,
+    logger: ctx.logger,
+  };
+}
+
+/**
+ * The package.json next to each granted node_modules: deno resolves bare imports only inside a
+ * project it recognises by that file.
+ */
+function projectFilesBeside(modules: string[]): string[] {
+  return modules
+    .filter((p) => path.basename(p) === 'node_modules')
+    .map((p) => path.join(path.dirname(p), 'package.json'))
+    .filter((p) => existsSync(p));
 }

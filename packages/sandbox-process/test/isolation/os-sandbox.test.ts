@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExitInfo } from '@clawdesk/sandbox';
@@ -69,11 +69,18 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
     let server: Server;
     let port: number;
     beforeAll(async () => {
-      server = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+      server = createServer((socket) => {
+        sockets.add(socket.once('close', () => sockets.delete(socket)));
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as { port: number }).port;
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const sockets = new Set<Socket>();
+    afterAll(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
 
     test('with allowedHosts: [] neither raw TCP nor fetch reaches it', async () => {
       const { instance, close } = await start(manifest({ permissions: { network: { allowedHosts: [] } } }));
@@ -81,6 +88,32 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
         const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
         expect(await call('connect', { host: '127.0.0.1', port })).toMatchObject({ ok: false });
         expect(await call('fetch', { url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: false });
+      } finally {
+        await close();
+      }
+    });
+
+    test('an allowed 127.0.0.1:<port> is reached by fetch through the egress proxy; other ports and raw TCP are not', async () => {
+      const { instance, close } = await start(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
+      try {
+        const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+        expect(await call('fetch', { url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: true, status: 200, body: 'ok' });
+        // Not allowed: the proxy answers 403 (or the runtime refuses first); either way no body from the host's listener.
+        const other = await call('fetch', { url: `http://127.0.0.1:${port + 1}/` });
+        expect(other.ok && other.status === 200).toBe(false);
+        // Raw TCP has no route out of the namespace, allowed or not: only the proxy is reachable.
+        expect(await call('connect', { host: '127.0.0.1', port })).toMatchObject({ ok: false });
+      } finally {
+        await close();
+      }
+    });
+
+    test('a listed name that resolves to loopback is refused: only the address itself would be allowed', async () => {
+      const { instance, close } = await start(manifest({ permissions: { network: { allowedHosts: [`localhost:${port}`] } } }));
+      try {
+        const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+        const result = await call('fetch', { url: `http://localhost:${port}/` });
+        expect(result.ok && result.status === 200 && result.body === 'ok').toBe(false);
       } finally {
         await close();
       }
