@@ -182,7 +182,7 @@ export class ProcessInstance implements SandboxInstance {
     }
     if (end.exit.oomKilled) {
       // The memory cgroup, not the runtime, stopped it: the whole tree went over permissions.memoryMb.
-      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory' } });
+      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory', detail: 'the memory cgroup' } });
     }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });
@@ -192,10 +192,8 @@ export class ProcessInstance implements SandboxInstance {
       return new CrashedError(`its process was restarted because ${this.#restartReason}`, { ...where, data: { ...data, reason: 'timeout' } });
     }
     if (ranOutOfMemory(end)) {
-      return new CrashedError(`ran out of memory (permissions.memoryMb is ${this.#deps.manifest.permissions.memoryMb})`, {
-        ...where,
-        data: { ...data, reason: 'memory' },
-      });
+      // The runtime's heap limit (memoryMb) stopped it: the same typed error as the cgroup's.
+      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory', detail: 'the JavaScript heap' } });
     }
     return new CrashedError(`exited unexpectedly with ${describeExit(end)}${stderrSuffix(end)}`, { ...where, data });
   }

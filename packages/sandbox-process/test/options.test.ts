@@ -42,6 +42,7 @@ describe('createProcessDriver options', () => {
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       maxLogLinesPerSecond: DEFAULT_MAX_LOG_LINES_PER_SECOND,
       allowAncestorNodeModules: true,
+      isolation: 'prefer',
     });
     expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_LOG_LINES_PER_SECOND]).toEqual([
       15_000,

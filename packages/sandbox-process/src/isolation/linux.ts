@@ -61,7 +61,8 @@ export const INNER_SCRIPT = [
   'printf "%s" "$5" > "$tab"',
   '"$mnt" -a -T "$tab"',
   'shift 13',
-  'while [ "$n" -gt 0 ]; do : > "$root$1"; shift; n=$((n - 1)); done',
+  // A file bound over itself needs a target, unless a bound dir already shows the file.
+  'while [ "$n" -gt 0 ]; do [ -e "$root$1" ] || : > "$root$1"; shift; n=$((n - 1)); done',
   // A granted path that is a link (a workspace package in node_modules) is recreated as a link to
   // its bound target, unless a bound dir already shows it. Links resolve inside this root only.
   'while [ "$l" -gt 0 ]; do if [ ! -e "$root$1" ] && [ ! -L "$root$1" ]; then mkdir -p "$root${1%/*}"; ln -s "$2" "$root$1"; fi; shift 2; l=$((l - 1)); done',
@@ -79,6 +80,8 @@ export const INNER_SCRIPT = [
   // The host binds the egress listener in this network namespace, then lets the runtime start.
   'if [ "$gate" = 1 ]; then echo ready >&3; read -r _ <&3; fi',
   'exec 3>&-',
+  // The shell exported its own PWD: the plugin gets exactly the environment the driver built.
+  'unset PWD OLDPWD',
   'exec "$unsh" --root "$root" --wd "$wd" -- "$spriv" --no-new-privs --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- "$@"',
 ].join('\n');
 

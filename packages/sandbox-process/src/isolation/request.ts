@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import type { SandboxContext } from '@clawdesk/sandbox';
@@ -19,9 +19,25 @@ export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, 
     manifest,
     launch,
     readOnly: [...grants.read, ...modules, ...projectFilesBeside(modules), ...denoDir],
-    readWrite: grants.write,
+    readWrite: grants.write.map(createMissing),
     logger: ctx.logger,
   };
+}
+
+/**
+ * A mount namespace can only show what exists, so a write grant that does not exist yet is created
+ * (inside the plugin or data dir, where grants must lie): empty, as a file when its name has an
+ * extension (`./out.json`), else as a directory (`./cache`).
+ */
+function createMissing(p: string): string {
+  if (existsSync(p)) return p;
+  if (path.extname(p) === '') {
+    mkdirSync(p, { recursive: true });
+  } else {
+    mkdirSync(path.dirname(p), { recursive: true });
+    closeSync(openSync(p, 'a'));
+  }
+  return p;
 }
 
 /**

@@ -40,6 +40,8 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       const procs = await call('list', { path: '/proc' });
       const pids = procs.ok ? (procs.value as string[]).filter((e) => /^\d+$/.test(e)) : [];
       expect(pids.map(Number).includes(process.pid)).toBe(false);
+      // The host is not even addressable: no signal can reach it (signal 0 only checks).
+      expect(await call('probeSignal', { pid: process.pid })).toMatchObject({ ok: false, code: 'ESRCH' });
     } finally {
       delete process.env.CLAWDESK_HOST_SECRET;
       await close();
