@@ -57,7 +57,8 @@ export interface ResolvedOptions {
   download: DownloadPolicy;
   config: (plugin: string) => Record<string, unknown> | undefined;
   drainTimeoutMs: number;
-  startTimeoutMs: number;
+  /** Undefined when createHost was given none: each driver's own start limit then applies, within the host's default. */
+  startTimeoutMs: number | undefined;
 }
 
 export function resolveOptions(o: HostOptions): ResolvedOptions {
@@ -84,9 +85,11 @@ export function resolveOptions(o: HostOptions): ResolvedOptions {
   checkNumber('download.maxTotalBytes', download.maxTotalBytes, 0);
   const drainTimeoutMs = o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   checkNumber('drainTimeoutMs', drainTimeoutMs, 0);
-  const startTimeoutMs = o.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  checkNumber('startTimeoutMs', startTimeoutMs, 1);
-  if (startTimeoutMs > 2 ** 31 - 1) throw new InvalidOptionsError('startTimeoutMs', 'at most 2147483647 ms', startTimeoutMs);
+  const startTimeoutMs = o.startTimeoutMs;
+  if (startTimeoutMs !== undefined) {
+    checkNumber('startTimeoutMs', startTimeoutMs, 1);
+    if (startTimeoutMs > 2 ** 31 - 1) throw new InvalidOptionsError('startTimeoutMs', 'at most 2147483647 ms', startTimeoutMs);
+  }
   return {
     drivers: [...o.drivers],
     hostVersion: o.hostVersion,

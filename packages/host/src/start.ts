@@ -6,9 +6,19 @@ import { raceCall } from './race.js';
 /** Default time for spawn + handshake + describe; a plugin's `startTimeoutMs` or `createHost({ startTimeoutMs })` changes it. */
 export const DEFAULT_START_TIMEOUT_MS = 15_000;
 
-/** The manifest's own start limit wins: its author knows it starts slowly. */
-export function startTimeoutOf(manifest: PluginManifest, hostDefault: number): number {
-  return manifest.startTimeoutMs ?? hostDefault;
+/**
+ * How long a start may take. `ms` bounds the host's own wait; `driverMs` is what the driver is told
+ * and is set only when the manifest or createHost chose a limit, so a driver configured with its
+ * own `startTimeoutMs` keeps it otherwise. The manifest's limit wins: its author knows it starts slowly.
+ */
+export interface StartLimit {
+  ms: number;
+  driverMs: number | undefined;
+}
+
+export function startTimeoutOf(manifest: PluginManifest, hostLimit: number | undefined): StartLimit {
+  const chosen = manifest.startTimeoutMs ?? hostLimit;
+  return { ms: chosen ?? DEFAULT_START_TIMEOUT_MS, driverMs: chosen };
 }
 
 export interface Started {
@@ -19,7 +29,7 @@ export interface Started {
 /**
  * `driver.instantiate` then `describe`, both within one start deadline (not the per-call
  * `timeoutMs`: a plugin may need seconds to start and answer each call in milliseconds). The
- * driver gets the same limit, so its own handshake timer agrees. An instance that arrives after
+ * driver gets the same limit when one was chosen, so its own handshake timer agrees. An instance that arrives after
  * the deadline, or whose describe fails, is disposed.
  */
 export async function startInstance(
@@ -27,10 +37,11 @@ export async function startInstance(
   driver: SandboxDriver,
   manifest: PluginManifest,
   ctx: SandboxContext,
-  startTimeoutMs: number,
+  limit: StartLimit,
 ): Promise<Started> {
   const started = performance.now();
-  const instance = await instantiateWithin(deadlines, driver, manifest, ctx, startTimeoutMs);
+  const startTimeoutMs = limit.ms;
+  const instance = await instantiateWithin(deadlines, driver, manifest, ctx, limit);
   try {
     const left = Math.max(1, startTimeoutMs - (performance.now() - started));
     const described = await raceCall(deadlines, whereOf(driver, manifest), left, undefined, () => instance.describe());
@@ -47,13 +58,14 @@ export async function instantiateWithin(
   driver: SandboxDriver,
   manifest: PluginManifest,
   ctx: SandboxContext,
-  startTimeoutMs: number,
+  limit: StartLimit,
 ): Promise<SandboxInstance> {
   const started = performance.now();
+  const startTimeoutMs = limit.ms;
   let pending: Promise<SandboxInstance> | undefined;
   try {
     return await raceCall(deadlines, whereOf(driver, manifest), startTimeoutMs, undefined, (o) => {
-      pending = driver.instantiate(manifest, ctx, { signal: o.signal, startTimeoutMs });
+      pending = driver.instantiate(manifest, ctx, { signal: o.signal, ...(limit.driverMs === undefined ? {} : { startTimeoutMs: limit.driverMs }) });
       return pending;
     });
   } catch (error) {

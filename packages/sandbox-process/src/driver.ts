@@ -14,6 +14,7 @@ import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
+import { linkEscapes } from './runtime/links.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
@@ -61,6 +62,13 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
       if (escapes.length) {
         const list = escapes.map((e) => `${e.field} "${e.path}" resolves to ${e.realPath}`).join('; ');
         throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
+      }
+      const refusals = ADAPTERS[runtime].refusals(manifest, grantsFor(manifest, ctx.dataDir));
+      if (refusals.length) throw new LoadFailedError(`${runtime} cannot grant this safely: ${refusals.join('; ')}`, { ...where, data: { refusals } });
+      const links = linkEscapes(manifest, runtime, ctx.dataDir, config.allowAncestorNodeModules);
+      if (links.length) {
+        const list = links.map((e) => `${e.link} -> ${e.target}`).join('; ');
+        throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
       }
       warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });

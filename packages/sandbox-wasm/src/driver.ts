@@ -69,7 +69,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       });
     }
     const exports = [...new Set([...manifest.tools.map((t) => t.name), ...(prepared.functionExports.has(HOOK_EXPORT) ? [HOOK_EXPORT] : [])])];
-    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR) } : null;
+    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR), maxOpenFiles: o.maxOpenFiles } : null;
     const release = () => {
       if (wasi) closeSync(wasi.nullFd);
     };
