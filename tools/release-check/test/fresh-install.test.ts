@@ -1,0 +1,116 @@
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createFreshProject, type FreshProject } from '../src/fresh-project.js';
+import type { RunResult } from '../src/run.js';
+import { repoRoot } from '../src/workspace.js';
+
+// What a new user does, from the packed tarballs in an empty directory outside the workspace: install
+// the packages with npm (third-party dependencies come from the npm registry), then use `npx clawdesk`.
+
+let project: FreshProject;
+
+beforeAll(async () => {
+  project = await createFreshProject('fresh-install');
+  // No package.json yet: `npm install` writes one, as in a directory a user just made.
+  await project.install([...project.tarballs.keys()]);
+}, 300_000);
+
+afterAll(async () => {
+  await project?.dispose();
+});
+
+const ok = (r: RunResult) => {
+  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  return r;
+};
+const clawdesk = (args: string[], cwd?: string) => project.run('npx', ['clawdesk', ...args], cwd);
+
+describe('the packed packages installed in a fresh project', () => {
+  test('`npx clawdesk` is the installed @clawdesk/cli, and --help lists every command', async () => {
+    const bin = await realpath(path.join(project.dir, 'node_modules/.bin/clawdesk'));
+    expect(bin).toBe(path.join(project.dir, 'node_modules/@clawdesk/cli/dist/bin.js'));
+    const help = ok(await clawdesk(['--help'])).stdout;
+    expect(help).toContain('Usage: clawdesk <command> [options]');
+    for (const command of ['list', 'validate', 'inspect', 'call', 'watch', 'install', 'init', 'bench']) {
+      expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    // The scoped name works too: what the READMEs tell users to type.
+    expect(ok(await project.run('npx', ['@clawdesk/cli', '--help'])).stdout).toBe(help);
+  });
+
+  test('`clawdesk init my-plugin` scaffolds a plugin that validates, lists, inspects and answers `call`', async () => {
+    ok(await clawdesk(['init', 'my-plugin']));
+    const valid = JSON.parse(ok(await clawdesk(['validate', 'my-plugin', '--json'])).stdout);
+    expect(valid).toMatchObject({ valid: true, name: 'my-plugin', version: '0.1.0', warnings: [] });
+    const listed = JSON.parse(ok(await clawdesk(['list', '.', '--json'])).stdout);
+    expect(JSON.stringify(listed)).toContain('"my-plugin"');
+    const inspected = ok(await clawdesk(['inspect', './my-plugin'])).stdout;
+    expect(inspected).toMatch(/^my-plugin@0\.1\.0/m);
+    expect(inspected).toContain('greet');
+    const called = ok(await clawdesk(['call', './my-plugin', 'greet', '{"name":"Ada"}']));
+    expect(JSON.parse(called.stdout)).toEqual({ greeting: 'Hello, Ada.' });
+    const refused = await clawdesk(['call', './my-plugin', 'greet', '{"name":""}', '--json']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENTS', plugin: 'my-plugin', tool: 'greet' });
+  });
+
+  test("the scaffold's own next steps work: npm install in it, then its test on @clawdesk/testing and `npx clawdesk call .`", async () => {
+    const dir = path.join(project.dir, 'next-steps');
+    await mkdir(dir);
+    ok(await clawdesk(['init', 'greeter'], dir));
+    const plugin = path.join(dir, 'greeter');
+    // `npm install` as "Next:" says, with the unpublished @clawdesk packages from their tarballs.
+    await project.install(['@clawdesk/plugin-sdk', '@clawdesk/testing', '@clawdesk/cli', ...project.tarballs.keys()], plugin);
+    const tested = ok(await project.run('npm', ['test'], plugin));
+    expect(tested.stdout).toMatch(/\bpass 3\n.*\bfail 0\n/);
+    const called = ok(await project.run('npx', ['clawdesk', 'call', '.', 'greet', '{"name":"Ada","excited":true}'], plugin));
+    expect(JSON.parse(called.stdout)).toEqual({ greeting: 'Hello, Ada!' });
+  });
+
+  test('`clawdesk install file:<tarball>` installs a plugin with its npm dependencies into ./plugins, and it answers', async () => {
+    const author = path.join(project.dir, 'author');
+    await mkdir(author);
+    await writeFile(
+      path.join(author, 'package.json'),
+      JSON.stringify({ name: 'slugger', version: '1.0.0', type: 'module', dependencies: { zod: '^4.0.0' } }),
+    );
+    await writeFile(
+      path.join(author, 'plugin.json5'),
+      `{ name: 'slugger', version: '1.0.0', description: 'slugs', author: 'a', runtime: 'node', sandbox: 'native',
+         entry: './index.js', capabilities: ['tool_call'], tools: [{ name: 'slug', description: 'slugs text' }] }`,
+    );
+    await writeFile(
+      path.join(author, 'index.js'),
+      `import { z } from 'zod';
+const input = z.object({ text: z.string() });
+export default { tools: { slug: { description: 'slugs text', run: (args) => ({ slug: input.parse(args).text.toLowerCase().replace(/\\W+/g, '-') }) } } };
+`,
+    );
+    const packed = ok(await project.run('npm', ['pack', '--json', '--pack-destination', project.dir], author));
+    const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[];
+    const user = path.join(project.dir, 'user');
+    await mkdir(user);
+    const installed = ok(await clawdesk(['install', `file:${path.join(project.dir, filename)}`], user));
+    expect(installed.stdout).toContain('installed slugger@1.0.0');
+    const called = ok(await clawdesk(['call', 'slugger', 'slug', '{"text":"Hello World"}'], user));
+    expect(JSON.parse(called.stdout)).toEqual({ slug: 'hello-world' });
+    expect(JSON.parse(await readFile(path.join(user, 'plugins/slugger/node_modules/zod/package.json'), 'utf8')).version).toMatch(/^4\./);
+  });
+
+  test("the root README's first example runs as written, against a plugin scaffolded into ./plugins", async () => {
+    const readme = await readFile(path.join(repoRoot, 'README.md'), 'utf8');
+    const snippet = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet).toBeDefined();
+    const dir = path.join(project.dir, 'readme-example');
+    await mkdir(dir);
+    // The README's `npx @clawdesk/cli init greeter --dir plugins`; the plugin's own `npm install` is
+    // replaced by the project's node_modules one level up, where Node resolves its imports too.
+    expect(readme).toContain('npx @clawdesk/cli init greeter --dir plugins');
+    expect(snippet).toMatch(/^\/\/ host\.mjs — run with `node host\.mjs`/);
+    ok(await clawdesk(['init', 'greeter', '--dir', 'plugins'], dir));
+    await writeFile(path.join(dir, 'host.mjs'), snippet!);
+    const ran = await project.run('node', ['host.mjs'], dir);
+    expect({ code: ran.code, stderr: ran.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ran.stdout).toBe("loaded: greeter\n{ greeting: 'Hello, Ada.' }\n");
+  });
+});
