@@ -1,5 +1,7 @@
 // The dispatcher: parses the command line, runs one command, maps its outcome to an exit code.
 // It never exits the process itself (bin.ts sets process.exitCode), so host apps can embed it.
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command } from './command.js';
 import { commands as defaultCommands } from './commands/index.js';

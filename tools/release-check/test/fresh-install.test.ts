@@ -114,3 +114,61 @@ export default { tools: { slug: { description: 'slugs text', run: (args) => ({ s
     expect(ran.stdout).toBe("loaded: greeter\n{ greeting: 'Hello, Ada.' }\n");
   });
 });
+
+// The machine's own Node (20 here) is older than the packages need: each must refuse it at import
+// with one UnsupportedNodeError naming the version, not fail inside a dependency (execa: `TEXT_ENCODINGS.union`).
+const OLD_NODE = '/usr/bin/node';
+// These two work on any Node and run inside plugin children (plugin-sdk) or before any driver (manifest).
+const RUN_ANYWHERE = new Set(['@clawdesk/manifest', '@clawdesk/plugin-sdk']);
+
+describe('on a Node older than 22 (the machine\'s /usr/bin/node)', () => {
+  let oldVersion: string | undefined;
+  beforeAll(async () => {
+    const r = await project.run(OLD_NODE, ['-p', 'process.versions.node']).catch(() => undefined);
+    oldVersion = r?.code === 0 ? r.stdout.trim() : undefined;
+  });
+  const old = () => oldVersion !== undefined && Number.parseInt(oldVersion, 10) < 22;
+
+  test('every package refuses it at import, ESM and CommonJS, with UNSUPPORTED_NODE naming the version needed', async () => {
+    if (!old()) return; // no Node < 22 on this machine: nothing to check
+    const names = [...project.tarballs.keys()].filter((name) => !RUN_ANYWHERE.has(name));
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      for (const how of [`import(${JSON.stringify(name)})`, `Promise.resolve().then(() => require(${JSON.stringify(name)}))`]) {
+        const script = `${how}.then(() => console.log('loaded'), (e) => console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })))`;
+        const r = await project.run(OLD_NODE, ['-e', script]);
+        expect({ name, how, code: r.code, stderr: r.stderr }).toEqual({ name, how, code: 0, stderr: '' });
+        expect({ name, how, error: JSON.parse(r.stdout) }).toEqual({
+          name,
+          how,
+          error: {
+            name: 'UnsupportedNodeError',
+            code: 'UNSUPPORTED_NODE',
+            message: `clawdesk needs Node.js 22 or newer, but this is Node.js ${oldVersion} (${OLD_NODE}); install Node.js 22 or 24 (LTS) and run it again`,
+          },
+        });
+      }
+    }
+  });
+
+  test('the CLI prints that one line and exits 1 — for --help and for a command that would start a plugin', async () => {
+    if (!old()) return;
+    const bin = path.join(project.dir, 'node_modules/.bin/clawdesk');
+    for (const args of [['--help'], ['call', './my-plugin', 'greet', '{"name":"Ada"}']]) {
+      const r = await project.run(OLD_NODE, [bin, ...args]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `clawdesk: clawdesk needs Node.js 22 or newer, but this is Node.js ${oldVersion} (${OLD_NODE}); install Node.js 22 or 24 (LTS) and run it again\n`,
+      });
+    }
+  });
+
+  test('the packages that run anywhere still load (a plugin child may be an older Node)', async () => {
+    if (!old()) return;
+    for (const entry of ['@clawdesk/manifest', '@clawdesk/plugin-sdk', '@clawdesk/plugin-sdk/serve']) {
+      const r = await project.run(OLD_NODE, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)}); console.log('loaded')`]);
+      expect({ entry, code: r.code, stdout: r.stdout }).toEqual({ entry, code: 0, stdout: 'loaded\n' });
+    }
+  });
+});
