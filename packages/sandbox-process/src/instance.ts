@@ -183,7 +183,7 @@ export class ProcessInstance implements SandboxInstance {
         // (OpenClaw's runner serves for its plugin: a clean exit there is the plugin's own doing.)
         const entry = this.#deps.manifest.entry;
         return new LoadFailedError(
-          `its entry ${entry} exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ${entry}; exporting the plugin is enough only for the native driver${stderrSuffix(end)}`,
+          `its entry ${entry} exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ${entry}; a module that only exports its plugin runs only with sandbox "native"${stderrSuffix(end)}`,
           { ...where, data: { ...data, reason: 'no-server' } },
         );
       }
