@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const ok = (r: RunResult) => {
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  if (r.code !== 0) throw new Error(`exit code ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
   return r;
 };
 const clawdesk = (args: string[], cwd?: string) => project.run('npx', ['clawdesk', ...args], cwd);
@@ -113,6 +113,37 @@ export default { tools: { slug: { description: 'slugs text', run: (args) => ({ s
     expect({ code: ran.code, stderr: ran.stderr }).toEqual({ code: 0, stderr: '' });
     expect(ran.stdout).toBe("loaded: greeter\n{ greeting: 'Hello, Ada.' }\n");
   });
+});
+
+test("the plugin-sdk README's complete process plugin validates and answers as its README says", async () => {
+  const readme = await readFile(path.join(repoRoot, 'packages/plugin-sdk/README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A complete process plugin'), readme.indexOf('## Wasm plugins in AssemblyScript'));
+  const blocks = [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, body]) => ({ lang: lang!, body: body! }));
+  const file = (lang: string) => {
+    const block = blocks.find((b) => b.lang === lang);
+    if (block === undefined) throw new Error(`no ${lang} block in the plugin-sdk README's complete process plugin`);
+    return block.body;
+  };
+  const dir = path.join(project.dir, 'sdk-readme');
+  await mkdir(path.join(dir, 'src'), { recursive: true });
+  // Each file where its first line (or, for package.json, the text after it) says it goes.
+  expect(file('json5').split('\n')[0]).toBe('// plugin.json5');
+  expect(file('ts').split('\n')[0]).toBe('// src/index.ts');
+  await writeFile(path.join(dir, 'plugin.json5'), file('json5'));
+  await writeFile(path.join(dir, 'src/index.ts'), file('ts'));
+  await writeFile(path.join(dir, 'package.json'), file('json'));
+  const commands = file('sh').trim().split('\n');
+  expect(commands[0]).toBe('npm install @clawdesk/plugin-sdk zod');
+  // The unpublished SDK from its tarball, with the @clawdesk packages it depends on; zod from the registry.
+  await project.install(['@clawdesk/plugin-sdk', '@clawdesk/sandbox', '@clawdesk/manifest', 'zod'], dir);
+  // `npx @clawdesk/cli` in the plugin dir would fetch the CLI from the registry; the project's
+  // installed CLI is run from one level up on the same directory instead.
+  expect(commands[1]).toBe('npx @clawdesk/cli validate .');
+  ok(await project.run('npx', ['@clawdesk/cli', 'validate', dir]));
+  const [, args, said] = /^npx @clawdesk\/cli call \. greet '(.*)'\s+# prints (.*)$/.exec(commands[2]!) ?? [];
+  expect([args, said]).toEqual([expect.any(String), expect.any(String)]);
+  const called = ok(await project.run('npx', ['@clawdesk/cli', 'call', dir, 'greet', args!]));
+  expect(JSON.parse(called.stdout)).toEqual(JSON.parse(said!));
 });
 
 // The machine's own Node (20 here) is older than the packages need: each must refuse it at import
