@@ -146,6 +146,34 @@ test("the plugin-sdk README's complete process plugin validates and answers as i
   expect(JSON.parse(called.stdout)).toEqual(JSON.parse(said!));
 });
 
+test("the CLI README's \"Try it\" commands run as written (OpenClaw plugins from the npm registry)", async () => {
+  const readme = await readFile(path.join(repoRoot, 'packages/cli/README.md'), 'utf8');
+  const block = /## Try it\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  const commands = block!.trim().split('\n').map((line) => line.replace(/\s+#.*$/, '').split(/\s+/));
+  // A directory of its own (`npm init -y`), so `npm install` installs here and not into the project above.
+  const dir = path.join(project.dir, 'try-it');
+  await mkdir(dir);
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'try-it', version: '1.0.0', private: true }));
+  const cli = path.join(project.dir, 'node_modules/.bin/clawdesk');
+  const outputs: string[] = [];
+  for (const [tool, ...args] of commands) {
+    // `npx @clawdesk/cli …` would fetch the unpublished CLI from the registry: the project's installed one runs instead.
+    const r = tool === 'npx' ? ok(await project.run(cli, args.slice(1), dir)) : ok(await project.run(tool!, [...args, '--no-audit', '--no-fund'], dir));
+    outputs.push(r.stdout);
+  }
+  expect(commands.map((c) => c.slice(0, 3).join(' '))).toEqual([
+    'npm install @happycastle/oh-my-openclaw',
+    'npx @clawdesk/cli inspect',
+    'npx @clawdesk/cli install',
+    'npx @clawdesk/cli list',
+  ]);
+  expect(outputs[1]).toMatch(/^oh-my-openclaw@\d+\.\d+\.\d+/m);
+  expect(outputs[1]).toContain('Not supported by this host');
+  expect(outputs[2]).toContain('installed openclaw-web-search@');
+  expect(outputs[3]).toMatch(/openclaw-web-search/);
+});
+
 // The machine's own Node (20 here) is older than the packages need: each must refuse it at import
 // with one UnsupportedNodeError naming the version, not fail inside a dependency (execa: `TEXT_ENCODINGS.union`).
 const OLD_NODE = '/usr/bin/node';
