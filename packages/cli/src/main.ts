@@ -92,8 +92,10 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const wantsJson = rest.includes('--json');
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's signal-exit re-raises a signal when no other listener is left, which
+  // killed the CLI mid-cleanup whenever a process plugin was running.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     const { values, positionals } = parseArgs({
       args: rest,

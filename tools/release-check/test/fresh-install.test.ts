@@ -31,7 +31,7 @@ describe('the packed packages installed in a fresh project', () => {
     expect(bin).toBe(path.join(project.dir, 'node_modules/@clawdesk/cli/dist/bin.js'));
     const help = ok(await clawdesk(['--help'])).stdout;
     expect(help).toContain('Usage: clawdesk <command> [options]');
-    for (const command of ['list', 'validate', 'inspect', 'call', 'watch', 'install', 'init', 'bench']) {
+    for (const command of ['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'install', 'init', 'bench']) {
       expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     // The scoped name works too: what the READMEs tell users to type.
