@@ -87,7 +87,7 @@ export default { tools: { slug: { description: 'slugs text', run: (args) => ({ s
 `,
     );
     const packed = ok(await project.run('npm', ['pack', '--json', '--pack-destination', project.dir], author));
-    const [{ filename }] = JSON.parse(packed.stdout) as { filename: string }[];
+    const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
     const user = path.join(project.dir, 'user');
     await mkdir(user);
     const installed = ok(await clawdesk(['install', `file:${path.join(project.dir, filename)}`], user));
