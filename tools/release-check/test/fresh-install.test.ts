@@ -67,6 +67,22 @@ describe('the packed packages installed in a fresh project', () => {
     expect(JSON.parse(called.stdout)).toEqual({ greeting: 'Hello, Ada!' });
   });
 
+  test('a wasm scaffold builds with one `npm run build` against the packed plugin-sdk (AssemblyScript from node_modules), answers and passes its test', async () => {
+    const dir = path.join(project.dir, 'wasm-steps');
+    await mkdir(dir);
+    ok(await clawdesk(['init', 'greeter-wasm', '--runtime', 'wasm'], dir));
+    const plugin = path.join(dir, 'greeter-wasm');
+    const pkg = JSON.parse(await readFile(path.join(plugin, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    // Its own devDependencies: the unpublished @clawdesk ones from their tarballs, the rest from the registry.
+    const thirdParty = Object.entries(pkg.devDependencies).filter(([name]) => !name.startsWith('@clawdesk/')).map(([name, range]) => `${name}@${range}`);
+    await project.install([...project.tarballs.keys(), ...thirdParty], plugin);
+    ok(await project.run('npm', ['run', 'build'], plugin));
+    const called = ok(await project.run('npx', ['clawdesk', 'call', '.', 'greet', '{"name":"Ada"}'], plugin));
+    expect(JSON.parse(called.stdout)).toEqual({ greeting: 'Hello, Ada.' });
+    const tested = ok(await project.run('npm', ['test'], plugin));
+    expect(tested.stdout).toMatch(/\bpass 3\n.*\bfail 0\n/);
+  });
+
   test('`clawdesk install file:<tarball>` installs a plugin with its npm dependencies into ./plugins, and it answers', async () => {
     const author = path.join(project.dir, 'author');
     await mkdir(author);
