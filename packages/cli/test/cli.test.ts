@@ -212,6 +212,8 @@ describe('inspect', () => {
     expect(human.stdout).toMatch(/^ {2}command +ralph_loop, /m);
     expect(human.stdout).toMatch(/^ {2}cli +omoc-setup$/m);
     expect(human.stdout).toMatch(/^ {2}gateway-method +oh-my-openclaw\.status$/m);
+    // One fact, one mention: not again among the load warnings.
+    expect(human.stdout.match(/not supported by this host/gi)).toHaveLength(1);
   });
 
   test('an unknown plugin name exits 1 with PLUGIN_NOT_FOUND and the names it found', async () => {
