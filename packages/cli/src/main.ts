@@ -1,5 +1,7 @@
 // The dispatcher: parses the command line, runs one command, maps its outcome to an exit code.
 // It never exits the process itself (bin.ts sets process.exitCode), so host apps can embed it.
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command } from './command.js';
 import { commands as defaultCommands } from './commands/index.js';
@@ -90,8 +92,10 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const wantsJson = rest.includes('--json');
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's signal-exit re-raises a signal when no other listener is left, which
+  // killed the CLI mid-cleanup whenever a process plugin was running.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     const { values, positionals } = parseArgs({
       args: rest,

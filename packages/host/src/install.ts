@@ -5,6 +5,7 @@ import { loadManifest, ManifestError, type PluginManifest } from '@clawdesk/mani
 import { type RegistryEntry, RegistryError } from '@clawdesk/registry';
 import { isSandboxError } from '@clawdesk/sandbox';
 import type { PacoteManifest, PacoteOptions } from 'pacote';
+import { loadPacote } from './pacote-loader.js';
 import { KeyedLock } from './async.js';
 import { HostError, InstallError, type InstallErrorCode, InvalidOptionsError } from './errors.js';
 import { DependencyInstallFailure, type DependencyInstallOptions, dependencyCount, installDependencies } from './install-deps.js';
@@ -90,7 +91,7 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
   let pkg: string | undefined;
   try {
     checkAborted();
-    const { default: pacote } = await import('pacote');
+    const pacote = await loadPacote(spec);
     progress('resolve', spec);
     const found: PacoteManifest = await pacote.manifest(fetchSpec, base);
     // The name comes from the package itself (a tarball's package.json, a registry's packument) and

@@ -178,6 +178,15 @@ export class ProcessInstance implements SandboxInstance {
     }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });
+      if (end.exit.code === 0 && !end.exit.signal && this.#deps.manifest.format !== 'openclaw') {
+        // Ended cleanly before answering `initialize`: nothing serves stdio (an entry that only exports a plugin).
+        // (OpenClaw's runner serves for its plugin: a clean exit there is the plugin's own doing.)
+        const entry = this.#deps.manifest.entry;
+        return new LoadFailedError(
+          `its entry ${entry} exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ${entry}; a module that only exports its plugin runs only with sandbox "native"${stderrSuffix(end)}`,
+          { ...where, data: { ...data, reason: 'no-server' } },
+        );
+      }
       return new LoadFailedError(`exited during start with ${describeExit(end)}${stderrSuffix(end)}`, { ...where, data });
     }
     if (end.cause === 'killed') {

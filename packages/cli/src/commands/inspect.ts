@@ -88,9 +88,11 @@ export const inspect: Command = {
         for (const u of unsupported) byKind.set(u.kind, [...(byKind.get(u.kind) ?? []), u.name]);
         out.line(table([...byKind].map(([kind, names]) => [`  ${out.warn(kind)}`, names.join(', ')])));
       }
-      if (ownWarnings.length) {
+      // The host's warning about those registrations says what the section above shows: once is enough.
+      const otherWarnings = unsupported.length ? ownWarnings.filter((w) => !w.startsWith('ignored, not supported by this host:')) : ownWarnings;
+      if (otherWarnings.length) {
         section(out, 'Warnings at load');
-        for (const w of ownWarnings) out.line(`  ${out.warn('!')} ${w}`);
+        for (const w of otherWarnings) out.line(`  ${out.warn('!')} ${w}`);
       }
       return EXIT.OK;
     });
