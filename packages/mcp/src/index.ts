@@ -1,0 +1,14 @@
+/** @clawdesk/mcp — every export here is public API. */
+export { serveMcp } from './serve.js';
+export type { McpServing, ServeMcpOptions } from './serve.js';
+
+export { DEFAULT_HTTP_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_MCP_PATH } from './http.js';
+export type { HttpServeOptions } from './http.js';
+
+export { MAX_TOOL_NAME_LENGTH, mcpToolName, NAME_SEPARATOR } from './names.js';
+
+export { ERROR_META_KEY } from './tools.js';
+export type { ServerInfo } from './server.js';
+
+export { InsecureListenerError, InvalidServeOptionsError, ListenFailedError, McpServeError } from './errors.js';
+export type { McpServeErrorCode, McpServeErrorOptions } from './errors.js';
