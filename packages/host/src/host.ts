@@ -55,6 +55,7 @@ import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
 import { Throttle } from './throttle.js';
 import { compileValidators } from './validate.js';
+import { followDescription, mergeTools } from './described.js';
 import { type InstalledEvent, type InstallOptions, installPlugin } from './install.js';
 import { type PluginWatcher, type WatchOptions, watchPlugins } from './watch.js';
 
@@ -616,7 +617,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
         restartTimer: undefined,
         retired: false,
       };
-      gen.unsubscribe = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+      this.#follow(m, gen, instance);
       return gen;
     } catch (error) {
       await instance.dispose().catch(() => {});
@@ -727,6 +728,13 @@ export class PluginHost extends EventEmitter<HostEvents> {
     }, restartInMs);
   }
 
+  /** Listens to the instance's exit and, if it can announce one, to its description changing. */
+  #follow(m: Managed, gen: Generation, instance: SandboxInstance): void {
+    const offExit = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+    const offDescription = followDescription(instance, gen, () => !gen.retired && m.gen === gen, (tools) => this.registry.update(m.name, { tools }));
+    gen.unsubscribe = () => (offExit(), offDescription());
+  }
+
   async #restart(m: Managed, gen: Generation, attempt: number): Promise<void> {
     if (gen.retired || m.gen !== gen || this.registry.get(m.name)?.state !== 'active') return;
     let instance: SandboxInstance;
@@ -743,7 +751,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       return;
     }
     gen.instance = instance;
-    gen.unsubscribe = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+    this.#follow(m, gen, instance);
     gen.ready.resolve(instance);
     this.emit('restart', { plugin: m.name, attempt });
   }
@@ -867,17 +875,6 @@ function deliver(instance: SandboxInstance, kind: 'tool' | 'hook', name: string,
 }
 
 /** Described tools win; a tool the manifest also declares lends its schema/description where missing. */
-function mergeTools(declared: readonly ToolDef[], described: readonly ToolDef[]): Map<string, ToolDef> {
-  const byName = new Map(declared.map((t) => [t.name, t]));
-  const out = new Map<string, ToolDef>();
-  for (const t of described) {
-    const d = byName.get(t.name);
-    const inputSchema = t.inputSchema ?? d?.inputSchema;
-    out.set(t.name, { name: t.name, description: t.description || d?.description || '', ...(inputSchema ? { inputSchema } : {}) });
-  }
-  return out;
-}
-
 function asLoadError(error: unknown, where: { plugin: string; driver: string }): Error {
   if (isSandboxError(error) || error instanceof HostError) return wrapCallError(error, where);
   return new LoadFailedError((error as Error)?.message ?? String(error), { ...where, cause: error });

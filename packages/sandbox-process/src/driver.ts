@@ -13,6 +13,7 @@ import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
+import { withOperatorGrants } from './operator/grants.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
@@ -31,10 +32,15 @@ export interface ProcessDriver extends SandboxDriver {
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
 
-  const enforcement = (manifest: PluginManifest): PermissionReport => {
-    if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
+  // What the process runs under: the manifest's permissions plus the operator's grants and env values.
+  const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
+
+  const enforcement = (given: PluginManifest): PermissionReport => {
+    const runtime = given.runtime;
+    if (!isProcessRuntime(runtime)) return NOTHING_ENFORCED;
+    const manifest = granted(given);
     // The report depends on the manifest's grants only, not on where the data dir is.
-    return ADAPTERS[manifest.runtime].enforcement(grantsFor(manifest, manifest.dir));
+    return ADAPTERS[runtime].enforcement(grantsFor(manifest, manifest.dir));
   };
 
   return {
@@ -43,7 +49,8 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
     // OpenClaw plugins are not stdio servers: they need @clawdesk/openclaw's runner.
     supports: (manifest) => manifest.sandbox === 'process' && isProcessRuntime(manifest.runtime) && manifest.format !== 'openclaw',
     enforcement,
-    async instantiate(manifest, ctx, opts = {}) {
+    async instantiate(given, ctx, opts = {}) {
+      const manifest = granted(given);
       const where = { plugin: manifest.name, driver: 'process' };
       if (manifest.sandbox !== 'process' || !isProcessRuntime(manifest.runtime)) {
         throw new LoadFailedError(
@@ -62,7 +69,10 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
       }
       warnGaps(manifest, ctx);
-      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
+      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
+        allowAncestorNodeModules: config.allowAncestorNodeModules,
+        envValues: config.env[manifest.name],
+      });
       return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
     },
   };

@@ -19,9 +19,11 @@ import {
   type ToolResult,
 } from '@clawdesk/sandbox';
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
-import { handshake, reconcileTools } from './handshake.js';
+import { handshake, listTools, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
+import { rootsFor } from './mcp/roots.js';
+import { ToolRelister } from './mcp/tool-updates.js';
 import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
@@ -66,6 +68,11 @@ export class ProcessInstance implements SandboxInstance {
   #gate: Gate | undefined;
   #disposing: Promise<void> | undefined;
   readonly #listeners = new Set<(info: ExitInfo) => void>();
+  readonly #descriptionListeners = new Set<(description: PluginDescription) => void>();
+  readonly #relister = new ToolRelister(
+    () => this.#relist(),
+    (error) => this.#deps.ctx.logger.warn('re-listing tools after tools/list_changed failed; keeping the previous list', { error: String(error) }),
+  );
 
   private constructor(deps: InstanceDeps) {
     this.#deps = deps;
@@ -109,6 +116,29 @@ export class ProcessInstance implements SandboxInstance {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Called with the new description after the server announced `notifications/tools/list_changed` and was listed again. */
+  onDescriptionChange(listener: (description: PluginDescription) => void): () => void {
+    this.#descriptionListeners.add(listener);
+    return () => this.#descriptionListeners.delete(listener);
+  }
+
+  /** `tools/list` again on the current process; the tools a call may reach follow it. */
+  async #relist(): Promise<void> {
+    const session = this.#session;
+    if (!session || this.#state !== 'ready') return;
+    const tools = reconcileTools(this.#deps.manifest, await listTools(session, this.#where), this.#where);
+    if (session !== this.#session || this.#state !== 'ready') return;
+    this.#tools = tools;
+    const description = await this.describe();
+    for (const listener of [...this.#descriptionListeners]) {
+      try {
+        listener(description);
+      } catch (error) {
+        this.#deps.ctx.logger.error('onDescriptionChange listener threw', { error: String(error) });
+      }
+    }
+  }
+
   dispose(): Promise<void> {
     if (this.#disposing) return this.#disposing;
     this.#state = 'disposed';
@@ -133,6 +163,10 @@ export class ProcessInstance implements SandboxInstance {
       maxMessageBytes: config.maxMessageBytes,
       maxLogLinesPerSecond: config.maxLogLinesPerSecond,
       onEnd: (end) => this.#onSessionEnd(session, end),
+      roots: rootsFor(this.#deps.manifest),
+      onToolsChanged: () => {
+        if (session === this.#session) void this.#relister.trigger();
+      },
     });
     this.#session = session;
     try {

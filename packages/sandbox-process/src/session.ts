@@ -8,6 +8,7 @@ import { spawnChild, type ChildExit, type ChildHandle } from './process/child.js
 import { LogBudget } from './process/log-budget.js';
 import { StderrTail } from './process/stderr-tail.js';
 import { HOST_METHODS, LOG_LEVELS, mcpLogLevel } from './protocol.js';
+import type { Root } from './mcp/roots.js';
 import type { Launch } from './runtime/launch.js';
 import { waitAtMost } from './util/wait.js';
 
@@ -34,6 +35,10 @@ export interface SessionOptions {
   maxLogLinesPerSecond: number;
   /** Runs once when the process has ended, before pending requests are settled. */
   onEnd(end: SessionEnd): void;
+  /** The answer to the server's `roots/list`. */
+  roots?: readonly Root[];
+  /** The server sent `notifications/tools/list_changed`. */
+  onToolsChanged?(): void;
 }
 
 /** What every still-pending request gets when the process ends; the instance turns it into a typed error per call. */
@@ -61,9 +66,13 @@ export class Session {
   #noise = 0;
   readonly #logBudget: LogBudget;
   readonly #maxLogLines: number;
+  readonly #roots: readonly Root[];
+  readonly #onToolsChanged: (() => void) | undefined;
 
   constructor(options: SessionOptions) {
     this.#ctx = options.ctx;
+    this.#roots = options.roots ?? [];
+    this.#onToolsChanged = options.onToolsChanged;
     this.#maxLogLines = options.maxLogLinesPerSecond;
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch);
@@ -186,6 +195,7 @@ export class Session {
 
   async #serveHost(method: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     if (method === 'ping') return {};
+    if (method === 'roots/list') return { roots: this.#roots.map((r) => ({ ...r })) };
     if (method === HOST_METHODS.browserDownload) {
       const url = (params as { url?: unknown } | undefined)?.url;
       if (typeof url !== 'string') {
@@ -193,7 +203,8 @@ export class Session {
       }
       return this.#ctx.browserDownload(url, { signal });
     }
-    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${method}` });
+    // Sampling, elicitation and anything else: refused at once, so the server never waits on us.
+    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${method} (this host does not serve it)` });
   }
 
   #onNotification(method: string, params: unknown): void {
@@ -205,6 +216,8 @@ export class Session {
     } else if (method === 'notifications/message') {
       // MCP logging: { level, logger?, data }.
       this.#pluginLog(() => this.#ctx.logger[mcpLogLevel(p.level)](asText(p.data), typeof p.logger === 'string' ? { logger: p.logger } : undefined));
+    } else if (method === 'notifications/tools/list_changed' && this.#onToolsChanged) {
+      this.#onToolsChanged();
     } else {
       this.#pluginLog(() => this.#ctx.logger.debug('ignored notification from plugin', { method: asText(method) }));
     }

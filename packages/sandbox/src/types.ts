@@ -86,6 +86,12 @@ export interface SandboxInstance {
   dispose(): Promise<void>;
   /** Called once when the instance ends for any reason other than `dispose()`. Returns an unsubscribe function. */
   onExit(listener: (info: ExitInfo) => void): () => void;
+  /**
+   * Optional: called when what `describe()` returns changed while running (an MCP server sent
+   * `notifications/tools/list_changed` and was listed again). The host updates its registry and
+   * argument validators from it. Returns an unsubscribe function.
+   */
+  onDescriptionChange?(listener: (description: PluginDescription) => void): () => void;
 }
 
 /** The permissions a driver reports on, in the order `inspect` shows them. */
