@@ -24,6 +24,7 @@ import {
   LoadFailedError,
   type Logger,
   type PermissionReport,
+  type PluginDescription,
   type SandboxContext,
   type SandboxDriver,
   type SandboxInstance,
@@ -53,6 +54,7 @@ import { IN_PROCESS_CALL, type InProcessCall } from './native/driver.js';
 import { type CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
+import { instantiateWithin, startInstance, startTimeoutOf } from './start.js';
 import { Throttle } from './throttle.js';
 import { compileValidators } from './validate.js';
 import { followDescription, mergeTools } from './described.js';
@@ -574,13 +576,13 @@ export class PluginHost extends EventEmitter<HostEvents> {
       browserDownload: (url, o) => browserDownload(url, { manifest, pluginDataDir: dataDir, policy, ...(o?.signal ? { signal: o.signal } : {}) }),
     };
     let instance: SandboxInstance;
+    let described: PluginDescription;
     try {
-      instance = await this.#instantiate(driver, manifest, ctx);
+      ({ instance, described } = await startInstance(this.#deadlines, driver, manifest, ctx, startTimeoutOf(manifest, this.#o.startTimeoutMs)));
     } catch (error) {
       throw asLoadError(error, where);
     }
     try {
-      const described = await raceCall(this.#deadlines, where, manifest.timeoutMs, undefined, () => instance.describe());
       const tools = mergeTools(manifest.tools, described.tools);
       for (const t of manifest.tools) {
         if (!tools.has(t.name)) logger.warn(`manifest declares tool "${t.name}" but the plugin does not offer it`);
@@ -590,7 +592,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       }
       let validators: Map<string, ValidateFunction>;
       try {
-        validators = compileValidators([...tools.values()]);
+        validators = compileValidators([...tools.values()], logger);
       } catch (error) {
         throw new LoadFailedError((error as Error).message, { ...where, cause: error });
       }
@@ -622,20 +624,6 @@ export class PluginHost extends EventEmitter<HostEvents> {
     } catch (error) {
       await instance.dispose().catch(() => {});
       throw asLoadError(error, where);
-    }
-  }
-
-  /** `driver.instantiate` bounded by the manifest's `timeoutMs`; an instance that arrives too late is disposed. */
-  async #instantiate(driver: SandboxDriver, manifest: PluginManifest, ctx: SandboxContext): Promise<SandboxInstance> {
-    let pending: Promise<SandboxInstance> | undefined;
-    try {
-      return await raceCall(this.#deadlines, { plugin: manifest.name, driver: driver.kind }, manifest.timeoutMs, undefined, (o) => {
-        pending = driver.instantiate(manifest, ctx, { signal: o.signal });
-        return pending;
-      });
-    } catch (error) {
-      void pending?.then((late) => late.dispose(), () => {});
-      throw error;
     }
   }
 
@@ -739,7 +727,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     if (gen.retired || m.gen !== gen || this.registry.get(m.name)?.state !== 'active') return;
     let instance: SandboxInstance;
     try {
-      instance = await this.#instantiate(gen.driver, gen.manifest, gen.ctx);
+      instance = await instantiateWithin(this.#deadlines, gen.driver, gen.manifest, gen.ctx, startTimeoutOf(gen.manifest, this.#o.startTimeoutMs));
     } catch (error) {
       this.#emitError({ operation: 'restart', plugin: m.name, error: error as Error });
       // A restart that fails counts as one more crash.

@@ -17,6 +17,7 @@ export type {
 } from './host.js';
 
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './options.js';
+export { DEFAULT_START_TIMEOUT_MS } from './start.js';
 export type { HostOptions } from './options.js';
 
 export { createNativeDriver } from './native/driver.js';

@@ -7,23 +7,27 @@ import { isSandboxError } from '@clawdesk/sandbox';
 import type { PacoteManifest, PacoteOptions } from 'pacote';
 import { KeyedLock } from './async.js';
 import { HostError, InstallError, type InstallErrorCode, InvalidOptionsError } from './errors.js';
+import { DependencyInstallFailure, type DependencyInstallOptions, dependencyCount, installDependencies } from './install-deps.js';
 import type { PluginLifecycle } from './watch.js';
 
-export type InstallPhase = 'resolve' | 'fetch' | 'cached' | 'extract' | 'validate' | 'load';
+export type InstallPhase = 'resolve' | 'fetch' | 'cached' | 'extract' | 'validate' | 'dependencies' | 'load';
 
 export interface InstallProgress {
-  /** `resolve` → `fetch` (or `cached`: the tarball came from the local cache) → `extract` → `validate` → `load`. */
+  /**
+   * `resolve` → `fetch` (or `cached`: the tarball came from the local cache) → `extract` → `validate`
+   * → `dependencies` (only when the package has any: first the count, then npm's lines) → `load`.
+   */
   phase: InstallPhase;
   detail?: string;
 }
 
-export interface InstallOptions {
+export interface InstallOptions extends DependencyInstallOptions {
   /** Plugins directory to install into (as `<dir>/<package name>`). Default: the host's first `pluginDirs` entry. */
   dir?: string;
   /** Cancels the install (`CANCELLED`); nothing is left behind. */
   signal?: AbortSignal;
   onProgress?(progress: InstallProgress): void;
-  /** npm registry URL for `npm:` specs. Default `https://registry.npmjs.org/`. */
+  /** npm registry URL for `npm:` specs and the plugin's dependencies. Default `https://registry.npmjs.org/` (dependencies: your npm config). */
   registry?: string;
   /** Expected SRI of the tarball (`sha512-…`), checked on top of the registry's own. */
   integrity?: string;
@@ -139,6 +143,22 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
     }
     checkAborted();
 
+    const deps = await dependencyCount(staged);
+    if (deps > 0) {
+      progress('dependencies', `${deps} ${deps === 1 ? 'dependency' : 'dependencies'} of ${pkg}`);
+      await installDependencies({
+        dir: staged,
+        cache: base.cache as string,
+        registry: opts.registry,
+        signal,
+        ...(opts.allowScripts === undefined ? {} : { allowScripts: opts.allowScripts }),
+        ...(opts.dependencyOverrides === undefined ? {} : { dependencyOverrides: opts.dependencyOverrides }),
+        ...(opts.npm === undefined ? {} : { npm: opts.npm }),
+        onLine: (line) => progress('dependencies', line),
+      });
+      checkAborted();
+    }
+
     const dest = path.join(dir, safeName(found.name));
     const from = staged;
     let lock = locks.get(target);
@@ -238,6 +258,13 @@ function installError(error: unknown, spec: string, pkg: string | undefined, opt
   const make = (code: InstallErrorCode, message: string, data: Record<string, unknown> = {}) =>
     new InstallError(code, message, { spec, cause: error, data: { ...(pkg ? { package: pkg } : {}), ...data } });
   if (signal?.aborted) return make('CANCELLED', `install of ${spec} was cancelled`);
+  if (error instanceof DependencyInstallFailure) {
+    return make('DEPENDENCIES_FAILED', `cannot install the dependencies of ${pkg ?? spec}: ${error.message}`, {
+      ...(error.detail.exitCode === undefined ? {} : { exitCode: error.detail.exitCode }),
+      ...(error.detail.npm === undefined ? {} : { npm: error.detail.npm }),
+      ...(error.detail.stderr === undefined ? {} : { stderr: error.detail.stderr }),
+    });
+  }
   const registry = opts.registry ?? 'https://registry.npmjs.org/';
   switch (e.code) {
     case 'E404':

@@ -107,6 +107,12 @@ const manifestShape = {
   tools: z.array(toolDefSchema).default([]),
   minCallIntervalMs: z.int().nonnegative().max(MAX_TIMER_MS).default(0),
   timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(DEFAULT_TIMEOUT_MS),
+  startTimeoutMs: z
+    .int()
+    .positive()
+    .max(MAX_TIMER_MS)
+    .optional()
+    .meta({ description: "Time for spawn, handshake and describe; default the host's startTimeoutMs (15000). timeoutMs bounds each call" }),
   requires: versionRange.optional().meta({ description: 'Semver range of host versions this plugin works with' }),
   requiresRsclaw: versionRange.optional().meta({ description: 'Alias of requires' }),
   browserCdn: browserCdnSchema.prefault({}),
@@ -146,6 +152,7 @@ export const manifestSchema = z
       tools: doc.tools,
       minCallIntervalMs: doc.minCallIntervalMs,
       timeoutMs: doc.timeoutMs,
+      ...(doc.startTimeoutMs !== undefined && { startTimeoutMs: doc.startTimeoutMs }),
       ...((doc.requires ?? doc.requiresRsclaw) !== undefined && { requires: doc.requires ?? doc.requiresRsclaw }),
       browserCdn: doc.browserCdn,
       permissions: doc.permissions,

@@ -25,6 +25,7 @@ export function toManifestJson(m: PluginManifest): Record<string, unknown> {
     tools: m.tools,
     minCallIntervalMs: m.minCallIntervalMs,
     timeoutMs: m.timeoutMs,
+    ...(m.startTimeoutMs !== undefined && { startTimeoutMs: m.startTimeoutMs }),
     ...(m.requires !== undefined && { requires: m.requires }),
     browserCdn: m.browserCdn,
     permissions: m.permissions,

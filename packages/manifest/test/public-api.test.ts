@@ -33,6 +33,7 @@ interface ContractManifest {
   tools: ContractToolDef[];
   minCallIntervalMs: number;
   timeoutMs: number;
+  startTimeoutMs?: number;
   requires?: string;
   browserCdn: { downloadRules: { matchHosts: string[]; referer: string }[] };
   permissions: ContractPermissions;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { isSandboxError, LoadFailedError, type Logger, type SandboxContext, type SandboxDriver } from '@clawdesk/sandbox';
+import { isSandboxError, LoadFailedError, type InstantiateOptions, type Logger, type SandboxContext, type SandboxDriver } from '@clawdesk/sandbox';
 import { createProcessDriver, DEFAULT_START_TIMEOUT_MS } from '@clawdesk/sandbox-process';
 import { OpenClawInstance } from './instance.js';
 import { resolveOptions, type OpenClawDriverOptions } from './options.js';
@@ -14,7 +14,7 @@ export const PACKAGE_NAME = '@clawdesk/openclaw';
 
 /** The driver's own view of a plugin: its instance exposes the runner's `pid`. */
 export interface OpenClawDriver extends SandboxDriver {
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<OpenClawInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<OpenClawInstance>;
 }
 
 /**
@@ -63,7 +63,7 @@ export function createOpenClawDriver(options: OpenClawDriverOptions = {}): OpenC
         version: manifest.version,
         pluginConfig: validatePluginConfig(manifest, ctx.config),
         // Half the start budget: a register() promise that never settles leaves time to serve what it registered.
-        registerWaitMs: Math.floor((config.process.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 2),
+        registerWaitMs: Math.floor((opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.process.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 2),
       };
       let unsupported: readonly UnsupportedRegistration[] = [];
       const logger = watchUnsupported(ctx.logger, (list) => (unsupported = list));

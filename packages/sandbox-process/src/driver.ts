@@ -4,6 +4,7 @@ import {
   NOTHING_ENFORCED,
   RuntimeMissingError,
   type PermissionReport,
+  type InstantiateOptions,
   type SandboxContext,
   type SandboxDriver,
 } from '@clawdesk/sandbox';
@@ -14,6 +15,7 @@ import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
 import { withOperatorGrants } from './operator/grants.js';
+import { linkEscapes } from './runtime/links.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
@@ -22,7 +24,7 @@ const isProcessRuntime = (runtime: string): runtime is ProcessRuntime => PROCESS
 
 /** The driver's own view of a plugin: its instance type exposes `pid` for diagnostics. */
 export interface ProcessDriver extends SandboxDriver {
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<ProcessInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<ProcessInstance>;
 }
 
 /**
@@ -68,12 +70,21 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         const list = escapes.map((e) => `${e.field} "${e.path}" resolves to ${e.realPath}`).join('; ');
         throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
       }
+      const refusals = ADAPTERS[runtime].refusals(manifest, grantsFor(manifest, ctx.dataDir));
+      if (refusals.length) throw new LoadFailedError(`${runtime} cannot grant this safely: ${refusals.join('; ')}`, { ...where, data: { refusals } });
+      const links = linkEscapes(manifest, runtime, ctx.dataDir, config.allowAncestorNodeModules);
+      if (links.length) {
+        const list = links.map((e) => `${e.link} -> ${e.target}`).join('; ');
+        throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
+      }
       warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
         allowAncestorNodeModules: config.allowAncestorNodeModules,
         envValues: config.env[manifest.name],
       });
-      return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
+      // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
+      const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
+      return ProcessInstance.start({ manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs } }, opts.signal);
     },
   };
 

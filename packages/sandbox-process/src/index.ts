@@ -13,3 +13,14 @@ export {
 export type { ProcessDriverOptions, ProcessRuntime } from './options.js';
 
 export { CLAWDESK_PROTOCOL, HOST_METHODS, MCP_PROTOCOL_VERSION, PLUGIN_METHODS } from './protocol.js';
+
+export {
+  createEgressProxy,
+  DEFAULT_PROXY_CONNECT_TIMEOUT_MS,
+  DEFAULT_PROXY_IDLE_TIMEOUT_MS,
+  DEFAULT_PROXY_MAX_CONNECTIONS,
+  DEFAULT_PROXY_MAX_HEADER_BYTES,
+} from './isolation/proxy.js';
+export type { EgressProxy, EgressProxyOptions, EgressProxyStats } from './isolation/proxy.js';
+export { DEFAULT_NETNS_LISTEN_TIMEOUT_MS, listenInNetns, NetnsListenError } from './isolation/netns-listener.js';
+export type { ListenInNetnsOptions, NetnsListenFailure } from './isolation/netns-listener.js';

@@ -155,6 +155,11 @@ export class ProcessInstance implements SandboxInstance {
     return this.#session?.child.pid;
   }
 
+  /** Messages to the plugin its stdin has not taken yet (bounded: past 4 MiB the host stops reading its stdout). */
+  get backlog(): { messages: number; bytes: number; throttled: boolean } | undefined {
+    return this.#session?.backlog;
+  }
+
   async #startSession(signal?: AbortSignal): Promise<Session> {
     const { launch, ctx, config } = this.#deps;
     const session: Session = new Session({
@@ -176,7 +181,7 @@ export class ProcessInstance implements SandboxInstance {
         signal,
         () =>
           new LoadFailedError(
-            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly`,
+            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly`,
             { ...this.#where, data: { startTimeoutMs: config.startTimeoutMs } },
           ),
         (reason) => new CancelledError({ ...this.#where, reason }),

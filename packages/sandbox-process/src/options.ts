@@ -11,7 +11,7 @@ export interface ProcessDriverOptions {
    * Default: `node` is the host's own binary (`process.execPath`), `bun` and `deno` come from `PATH`.
    */
   runtimes?: Partial<Record<ProcessRuntime, string>>;
-  /** Budget for spawn → `initialize` → `tools/list`. Default `DEFAULT_START_TIMEOUT_MS` (10 s). */
+  /** Budget for spawn → `initialize` → `tools/list`. Default `DEFAULT_START_TIMEOUT_MS` (15 s); a host passes its own (or the manifest's `startTimeoutMs`). */
   startTimeoutMs?: number;
   /**
    * After a call times out, how long the plugin has to answer the `notifications/cancelled`
@@ -42,7 +42,7 @@ export interface ProcessDriverOptions {
   env?: Record<string, Record<string, string>>;
 }
 
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_CANCEL_GRACE_MS = 100;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;

@@ -22,6 +22,15 @@ export interface SessionEnd {
   stderr: string[];
 }
 
+/**
+ * Bytes of messages to the plugin waiting for it to read its stdin before the host stops reading
+ * its stdout; reading resumes below half. A plugin that floods requests and never reads its
+ * replies then blocks on its own stdout instead of filling the host's memory.
+ */
+export const MAX_WRITE_BACKLOG_BYTES = 4 * 2 ** 20;
+/** Longest untrusted method name echoed back in an error reply. */
+const MAX_ECHOED_METHOD_CHARS = 64;
+
 /** Noise lines logged per process before the rest are only counted. */
 const NOISE_LOG_LIMIT = 20;
 /** After the leader exits, how long to wait for the rest of its stdout before settling calls. */
@@ -68,6 +77,8 @@ export class Session {
   readonly #maxLogLines: number;
   readonly #roots: readonly Root[];
   readonly #onToolsChanged: (() => void) | undefined;
+  readonly #writer: LineWriter;
+  #throttled = false;
 
   constructor(options: SessionOptions) {
     this.#ctx = options.ctx;
@@ -77,7 +88,12 @@ export class Session {
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch);
     const writer = new LineWriter(this.child.stdin);
-    this.peer = new RpcPeer((m) => writer.write(m), {
+    this.#writer = writer;
+    this.peer = new RpcPeer((m) => {
+      const written = writer.write(m);
+      this.#throttle();
+      return written;
+    }, {
       request: (method, params, signal) => this.#serveHost(method, params, signal),
       notification: (method, params) => this.#onNotification(method, params),
     });
@@ -108,6 +124,25 @@ export class Session {
       this.peer.close(new ProcessEnded(end));
       options.onEnd(end);
       return end;
+    });
+  }
+
+  /** Messages to the plugin not yet taken by its stdin, and whether the host has stopped reading its stdout meanwhile. */
+  get backlog(): { messages: number; bytes: number; throttled: boolean } {
+    return { ...this.#writer.backlog, throttled: this.#throttled };
+  }
+
+  /** Stops reading the plugin's stdout while it leaves too much of our output unread. */
+  #throttle(): void {
+    if (this.#throttled || this.#writer.backlog.bytes <= MAX_WRITE_BACKLOG_BYTES) return;
+    this.#throttled = true;
+    this.child.stdout.pause();
+    this.#safely(() =>
+      this.#ctx.logger.warn('plugin is not reading its stdin; the host stops reading its stdout until it does', { backlogBytes: this.#writer.backlog.bytes }),
+    );
+    void this.#writer.below(MAX_WRITE_BACKLOG_BYTES / 2).then(() => {
+      this.#throttled = false;
+      if (this.#cause !== 'oversize') this.child.stdout.resume();
     });
   }
 
@@ -204,7 +239,8 @@ export class Session {
       return this.#ctx.browserDownload(url, { signal });
     }
     // Sampling, elicitation and anything else: refused at once, so the server never waits on us.
-    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${method} (this host does not serve it)` });
+    const shown = method.length > MAX_ECHOED_METHOD_CHARS ? `${method.slice(0, MAX_ECHOED_METHOD_CHARS)}… (${method.length} characters)` : method;
+    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${shown} (this host does not serve it)` });
   }
 
   #onNotification(method: string, params: unknown): void {

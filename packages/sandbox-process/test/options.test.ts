@@ -52,7 +52,7 @@ describe('createProcessDriver options', () => {
       env: {},
     });
     expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_LOG_LINES_PER_SECOND]).toEqual([
-      10_000,
+      15_000,
       100,
       2_000,
       16 * 1024 * 1024,

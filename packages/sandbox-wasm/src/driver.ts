@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { devNull } from 'node:os';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { CancelledError, LoadFailedError, type PermissionReport, type SandboxContext, type SandboxDriver, type SandboxInstance } from '@clawdesk/sandbox';
+import { CancelledError, LoadFailedError, type InstantiateOptions, type PermissionReport, type SandboxContext, type SandboxDriver, type SandboxInstance } from '@clawdesk/sandbox';
 import { createHostServices } from './host-services.js';
 import { DRIVER, HOOK_EXPORT, WasmInstance } from './instance.js';
 import { ModuleCache } from './module.js';
@@ -51,7 +51,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
   const live = new Set<number>();
   const spares = new SpareWorkers(o.spareIdleMs, (limits) => bootWorker(o.channelBytes, limits));
 
-  async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: { signal?: AbortSignal } = {}): Promise<SandboxInstance> {
+  async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: InstantiateOptions = {}): Promise<SandboxInstance> {
     const where = { plugin: manifest.name, driver: DRIVER };
     if (manifest.sandbox !== 'wasm') throw new LoadFailedError(`the wasm driver cannot run sandbox "${manifest.sandbox}"`, where);
     const { signal } = opts;
@@ -69,7 +69,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       });
     }
     const exports = [...new Set([...manifest.tools.map((t) => t.name), ...(prepared.functionExports.has(HOOK_EXPORT) ? [HOOK_EXPORT] : [])])];
-    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR) } : null;
+    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR), maxOpenFiles: o.maxOpenFiles } : null;
     const release = () => {
       if (wasi) closeSync(wasi.nullFd);
     };
@@ -91,7 +91,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       },
       boot: () => spares.take(resourceLimits),
       hostSpinMicros: o.hostSpinMicros,
-      startTimeoutMs: o.startTimeoutMs,
+      startTimeoutMs: opts.startTimeoutMs ?? manifest.startTimeoutMs ?? o.startTimeoutMs,
       services,
       live,
     };

@@ -5,6 +5,7 @@ export type {
   DownloadResult,
   Enforcement,
   ExitInfo,
+  InstantiateOptions,
   Logger,
   LogLevel,
   PermissionName,
@@ -43,6 +44,11 @@ export { errorResult, isToolResult, resultValue, toToolResult } from './result.j
 
 export { hostAllowed, isPrivateAddress, resolveAllowedHost } from './hosts.js';
 export type { HostLookup, PinnedAddress } from './hosts.js';
+export { fetchPinned } from './pinned-fetch.js';
+export type { PinnedRequestInit } from './pinned-fetch.js';
+
+export { isInside, symlinkEscapes } from './links.js';
+export type { SymlinkEscape } from './links.js';
 
 export { schemaProblems } from './schema-problems.js';
 export type { SchemaValidationError } from './schema-problems.js';

@@ -121,5 +121,15 @@ export interface SandboxDriver {
   supports(manifest: PluginManifest): boolean;
   /** What this driver can and cannot enforce for this manifest. */
   enforcement(manifest: PluginManifest): PermissionReport;
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<SandboxInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<SandboxInstance>;
+}
+
+export interface InstantiateOptions {
+  /** Aborted when the host gives up on the start (its start deadline, or it is closing). */
+  signal?: AbortSignal;
+  /**
+   * Time for spawn + handshake + describe, separate from each call's `timeoutMs`. The host passes
+   * the manifest's `startTimeoutMs` or its own default; a driver used alone falls back to its option.
+   */
+  startTimeoutMs?: number;
 }

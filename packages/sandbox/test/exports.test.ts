@@ -28,7 +28,9 @@ const ROOT = [
   'ToolNotFoundError',
   'createInMemoryDriver',
   'errorResult',
+  'fetchPinned',
   'hostAllowed',
+  'isInside',
   'isPrivateAddress',
   'isSandboxError',
   'isToolResult',
@@ -37,6 +39,7 @@ const ROOT = [
   'resultValue',
   'schemaProblems',
   'simulateCrash',
+  'symlinkEscapes',
   'toToolResult',
 ];
 const CONFORMANCE = ['ECHO_PAYLOADS', 'bigPayload', 'createConformanceCases', 'createRecordingLogger', 'createTestContext', 'defineConformanceSuite'];

@@ -29,7 +29,7 @@ describe('loading a process plugin', () => {
     const error = (outcome as { error: any }).error;
     expect(error.code).toBe('LOAD_FAILED');
     expect(error.message).toBe(
-      'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly',
+      'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly',
     );
     expect(error.data).toEqual({ startTimeoutMs: 300 });
     expect(await noneLeft('slow-start')).toBe(true);

@@ -10,6 +10,8 @@ export interface CommandContext {
   out: Output;
   /** Aborted on SIGINT/SIGTERM: long-running commands end cleanly. */
   signal: AbortSignal;
+  /** The host app's bundled plugins dir, used when there is no `--dir` and no `./plugins` (read-only). */
+  defaultDir?: string | undefined;
 }
 
 export interface Command {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { stringFlag, type Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { loadOne, pluginsDir, withHost } from '../host.js';
+import { loadOne, lookupDirs, withHost } from '../host.js';
 import { table, type Output } from '../output.js';
 
 export const inspect: Command = {
@@ -11,11 +11,11 @@ export const inspect: Command = {
   summary:
     'load a plugin (name or directory) and show its manifest, driver, which permissions are enforced, tools with schemas, hooks and what the host ignores',
   examples: ['clawdesk inspect weather-wasm', 'clawdesk inspect ./node_modules/@happycastle/oh-my-openclaw --json'],
-  async run({ args, flags, out }) {
+  async run({ args, flags, out, defaultDir }) {
     const ref = args[0];
     if (!ref) throw new UsageError('inspect needs a plugin name or directory: clawdesk inspect <plugin>');
     const dataDir = stringFlag(flags, 'data-dir');
-    return withHost({ dirs: [pluginsDir(stringFlag(flags, 'dir'))], dataDir }, async ({ host, warnings }) => {
+    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir }, async ({ host, warnings }) => {
       const name = await loadOne(host, ref);
       const info = host.inspect(name);
       const { entry, driver, enforcement, unsupported } = info;

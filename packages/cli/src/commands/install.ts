@@ -1,6 +1,6 @@
 import { stringFlag, type Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { pluginsDir, withHost } from '../host.js';
+import { installDir, withHost } from '../host.js';
 
 export const install: Command = {
   name: 'install',
@@ -12,7 +12,7 @@ export const install: Command = {
   async run({ args, flags, out, signal }) {
     const spec = args[0];
     if (!spec) throw new UsageError('install needs a package spec: clawdesk install npm:<name>[@<range>] or file:<tarball>');
-    const dir = pluginsDir(stringFlag(flags, 'dir'));
+    const dir = await installDir(stringFlag(flags, 'dir'));
     const registry = stringFlag(flags, 'registry');
     return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
       let installed: { package: string; cached: boolean; replaced: string | undefined } | undefined;

@@ -1,23 +1,50 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HostOptions, LogEvent, PluginHost } from '@clawdesk/host';
 import { CliError } from './errors.js';
 
-/** The example plugins shipped in this repository (the CLI runs from apps/demo/dist). */
-export const bundledExamples = fileURLToPath(new URL('../../../examples', import.meta.url));
-
-/** `dir` (must exist), else `./plugins` when it exists, else the bundled examples. */
-export function pluginsDir(dir: string | undefined): string {
+/**
+ * The plugins directory to read: `dir` (must exist), else `./plugins` when it exists, else the host
+ * app's `fallback` (bundled plugins), else a `NO_PLUGINS_DIR` error saying what to pass.
+ */
+export function pluginsDir(dir: string | undefined, fallback?: string): string {
   if (dir) {
     const resolved = path.resolve(dir);
     if (!isDirectory(resolved)) throw new CliError('DIR_NOT_FOUND', `${resolved} is not a directory`);
     return resolved;
   }
   const local = path.resolve('plugins');
-  return isDirectory(local) ? local : bundledExamples;
+  if (isDirectory(local)) return local;
+  if (fallback) return fallback;
+  throw new CliError('NO_PLUGINS_DIR', `there is no plugins directory: ${local} does not exist; pass --dir <dir>`);
+}
+
+/**
+ * The dirs a host searches for `ref`: a path needs none (so `inspect ./node_modules/x` works anywhere),
+ * a bare name needs the plugins directory.
+ */
+export function lookupDirs(ref: string, dir: string | undefined, fallback?: string): string[] {
+  if (looksLikePath(ref) && !dir) {
+    try {
+      return [pluginsDir(undefined, fallback)];
+    } catch {
+      return [];
+    }
+  }
+  return [pluginsDir(dir, fallback)];
+}
+
+/**
+ * Where `install` writes: `dir` (created when missing), else `./plugins` in the working directory
+ * (created when missing) — never a host app's bundled plugins or the CLI's own package.
+ */
+export async function installDir(dir: string | undefined): Promise<string> {
+  const target = path.resolve(dir ?? 'plugins');
+  if (existsSync(target) && !isDirectory(target)) throw new CliError('DIR_NOT_FOUND', `${target} exists and is not a directory`);
+  await mkdir(target, { recursive: true });
+  return target;
 }
 
 const isDirectory = (p: string) => existsSync(p) && statSync(p).isDirectory();
@@ -39,6 +66,16 @@ export interface OpenHostOptions extends Partial<Omit<HostOptions, 'dataDir' | '
  * the temp data dir it made (whatever `fn` did).
  */
 export async function withHost<T>(opts: OpenHostOptions, fn: (session: HostSession) => Promise<T>): Promise<T> {
+  const { host, dispose, warnings } = await openHost(opts);
+  try {
+    return await fn({ host, warnings });
+  } finally {
+    await dispose();
+  }
+}
+
+/** A host with every driver this CLI ships; `dispose()` closes it and removes the temp data dir it made. */
+export async function openHost(opts: OpenHostOptions): Promise<HostSession & { dispose(): Promise<void> }> {
   const { dirs, dataDir: given, ...rest } = opts;
   // Loaded on demand: `--help`, `list` and `validate` start without the drivers.
   const [{ createHost, createNativeDriver }, { createOpenClawDriver }, { createProcessDriver }, { createWasmDriver }] = await Promise.all([
@@ -60,12 +97,17 @@ export async function withHost<T>(opts: OpenHostOptions, fn: (session: HostSessi
   host.on('log', (e) => {
     if (e.level === 'warn') warnings.push(e);
   });
-  try {
-    return await fn({ host, warnings });
-  } finally {
-    await host.close();
-    if (temp) await rm(temp, { recursive: true, force: true });
-  }
+  return {
+    host,
+    warnings,
+    async dispose() {
+      try {
+        await host.close();
+      } finally {
+        if (temp) await rm(temp, { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 /** Loads `ref` — a plugin directory, or a name found in the host's plugin dirs — and returns its registered name. */

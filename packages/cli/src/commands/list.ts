@@ -6,10 +6,10 @@ import { table } from '../output.js';
 export const list: Command = {
   name: 'list',
   usage: 'list [dir]',
-  summary: 'list the plugins in a directory (default: ./plugins, else the bundled examples); exit 1 if a manifest is broken',
+  summary: 'list the plugins in a directory (default: ./plugins); exit 1 if a manifest is broken',
   examples: ['clawdesk list', 'clawdesk list ./plugins --json'],
-  async run({ args, flags, out }) {
-    const dir = pluginsDir(args[0] ?? stringFlag(flags, 'dir'));
+  async run({ args, flags, out, defaultDir }) {
+    const dir = pluginsDir(args[0] ?? stringFlag(flags, 'dir'), defaultDir);
     const { scanPlugins } = await import('@clawdesk/manifest');
     const { plugins, problems } = await scanPlugins(dir);
     out.result({

@@ -1,7 +1,7 @@
 import { resultValue } from '@clawdesk/sandbox';
 import { intFlag, jsonArgs, stringFlag, type Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
-import { loadOne, pluginsDir, withHost } from '../host.js';
+import { loadOne, lookupDirs, withHost } from '../host.js';
 
 export const call: Command = {
   name: 'call',
@@ -10,12 +10,12 @@ export const call: Command = {
   examples: [`clawdesk call weather-wasm forecast '{"city":"Oslo","days":2}'`, `clawdesk call ./my-plugin echo '{"hi":1}' --json`],
   options: { timeout: { type: 'string' } },
   help: ["--timeout <ms>       per-call timeout (default: the manifest's timeoutMs)"],
-  async run({ args, flags, out, signal }) {
+  async run({ args, flags, out, signal, defaultDir }) {
     const [ref, tool, json] = args;
     if (!ref || !tool) throw new UsageError('call needs a plugin and a tool: clawdesk call <plugin> <tool> [json]');
     const input = jsonArgs(json);
     const timeoutMs = intFlag(flags, 'timeout', 1);
-    return withHost({ dirs: [pluginsDir(stringFlag(flags, 'dir'))], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
       const name = await loadOne(host, ref);
       const result = await host.callTool(name, tool, input, { signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       out.result(result);

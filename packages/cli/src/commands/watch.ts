@@ -10,8 +10,8 @@ export const watch: Command = {
   examples: ['clawdesk watch ./plugins', 'clawdesk watch ./plugins --json   # one JSON event per line'],
   options: { debounce: { type: 'string' } },
   help: ['--debounce <ms>      quiet time after a change before the reload (default: the host\'s)'],
-  async run({ args, flags, out, signal }) {
-    const dir = pluginsDir(args[0] ?? stringFlag(flags, 'dir'));
+  async run({ args, flags, out, signal, defaultDir }) {
+    const dir = pluginsDir(args[0] ?? stringFlag(flags, 'dir'), defaultDir);
     const debounceMs = intFlag(flags, 'debounce', 0);
     // --json: one JSON object per line (NDJSON), so a log consumer can follow it as it grows.
     const event = (kind: string, fields: Record<string, unknown>, text: string) => {

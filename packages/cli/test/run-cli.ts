@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 /** A real OpenClaw plugin, installed as a root devDependency. */
 export const OH_MY_OPENCLAW = fileURLToPath(new URL('../../../node_modules/@happycastle/oh-my-openclaw', import.meta.url));
