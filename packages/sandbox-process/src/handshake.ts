@@ -106,6 +106,7 @@ export function reconcileTools(manifest: PluginManifest, offered: ToolDef[], whe
   }
   return manifest.tools.map((declared) => {
     const schema = declared.inputSchema ?? byName.get(declared.name)?.inputSchema;
-    return { ...declared, ...(schema ? { inputSchema: schema } : {}) };
+    const output = declared.outputSchema ?? byName.get(declared.name)?.outputSchema;
+    return { ...declared, ...(schema ? { inputSchema: schema } : {}), ...(output ? { outputSchema: output } : {}) };
   });
 }

@@ -124,6 +124,20 @@ describe('what a server asks of the host', () => {
     expect(argv).toEqual([`--dir=${ctx.dataDir}`, `${m.dir}/x`, '${other}', 'two words']);
   });
 
+  test('tool outputSchema is kept, whether or not the manifest declares the tool', async () => {
+    const output = { type: 'object', properties: { value: {} }, required: ['value'] };
+    expect((await instance.describe()).tools.map((t) => t.outputSchema)).toEqual([output, output]);
+    const declared = fixtureManifest('mcp-asker', { tools: [{ name: 'argv', description: 'declared without schemas' }] });
+    const other = createTestContext(declared);
+    const again = await createProcessDriver().instantiate(declared, other);
+    try {
+      expect((await again.describe()).tools).toEqual([{ name: 'argv', description: 'declared without schemas', inputSchema: { type: 'object' }, outputSchema: output }]);
+    } finally {
+      await again.dispose();
+      other.cleanup();
+    }
+  });
+
   test('roots/list answers the granted directories as file:// URIs, once each', async () => {
     expect(await ask('roots/list')).toEqual({ result: { roots: [{ uri: pathToFileURL(realpathSync(shared)).href, name: path.basename(shared) }] } });
   });
