@@ -90,8 +90,10 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const wantsJson = rest.includes('--json');
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: a `once` wrapper is removed before the signal's listeners run, and then
+  // signal-exit (execa's, for process plugins) sees itself alone and re-kills the process.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     const { values, positionals } = parseArgs({
       args: rest,
