@@ -12,3 +12,8 @@ export type { ServerInfo } from './server.js';
 
 export { InsecureListenerError, InvalidServeOptionsError, ListenFailedError, McpServeError } from './errors.js';
 export type { McpServeErrorCode, McpServeErrorOptions } from './errors.js';
+
+export { createRemoteDriver, REMOTE_PACKAGE_NAME } from './remote/driver.js';
+export { DEFAULT_REMOTE_START_TIMEOUT_MS } from './remote/options.js';
+export type { RemoteDriverOptions } from './remote/options.js';
+export { RemoteUnreachableError } from './remote/errors.js';
