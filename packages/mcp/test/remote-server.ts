@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { validateManifest, type PluginManifest } from '@clawdesk/manifest';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -111,4 +114,14 @@ export async function startRemoteServer(port = 0): Promise<RemoteServer> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** A `sandbox: "remote"` manifest for `url` declaring the on_test hook, its host allowed. */
+export function remoteManifest(url: string, doc: Record<string, unknown> = {}): PluginManifest {
+  const dir = path.join(os.tmpdir(), 'clawdesk-remote-plugin');
+  const { host } = new URL(url);
+  return validateManifest(
+    { name: 'remote-echo', sandbox: 'remote', url, hooks: ['on_test'], capabilities: ['tool_call', 'event_listener'], permissions: { network: { allowedHosts: [host] } }, ...doc },
+    { file: path.join(dir, 'plugin.json5'), format: 'json5', dir },
+  );
 }

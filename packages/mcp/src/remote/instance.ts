@@ -185,10 +185,11 @@ export class RemoteInstance {
       const s = controller.signal.aborted ? (controller.signal.reason as Stop) : undefined;
       if (s?.kind === 'timeout') throw new TimeoutError(opts.timeoutMs, { ...where, elapsedMs: Math.round(performance.now() - started) });
       if (s?.kind === 'cancel') throw new CancelledError({ ...where, reason: s.reason });
-      if (s?.kind === 'disposed' || this.#state === 'disposed') throw new DisposedError(where);
-      if (s?.kind === 'lost' || this.#state === 'lost') {
+      // The first stop wins: the host disposes a lost instance while its calls are still settling.
+      if (s?.kind === 'lost' || (!s && this.#state === 'lost')) {
         throw new CrashedError(`the connection to ${this.#url} was lost (${reasonOf(s?.kind === 'lost' ? s.error : error)})`, { ...where, cause: error, data: { url: this.#url } });
       }
+      if (s?.kind === 'disposed' || this.#state === 'disposed') throw new DisposedError(where);
       // A JSON-RPC error from the server (unknown tool on its side, invalid params, its own failure).
       throw new ToolError(reasonOf(error), { ...where, cause: error, data: { ...(typeof (error as { code?: unknown }).code === 'number' ? { rpcCode: (error as { code: number }).code } : {}) } });
     } finally {
