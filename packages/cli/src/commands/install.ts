@@ -14,7 +14,7 @@ export const install: Command = {
     if (!spec) throw new UsageError('install needs a package spec: clawdesk install npm:<name>[@<range>] or file:<tarball>');
     const dir = await installDir(stringFlag(flags, 'dir'));
     const registry = stringFlag(flags, 'registry');
-    return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+    return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') }, async ({ host }) => {
       let installed: { package: string; cached: boolean; replaced: string | undefined } | undefined;
       host.on('installed', (e) => (installed = e));
       const started = Date.now();

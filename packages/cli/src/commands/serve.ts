@@ -42,7 +42,7 @@ export const serve: Command = {
     }
     // Imported here: the other commands start without the MCP SDK.
     const { serveMcp } = await import('@clawdesk/mcp');
-    const { host, dispose } = await openHost({ dirs: targets.filter((t) => t.kind === 'plugins').map((t) => t.dir), dataDir: stringFlag(flags, 'data-dir') });
+    const { host, dispose } = await openHost({ dirs: targets.filter((t) => t.kind === 'plugins').map((t) => t.dir), dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') });
     // stdout may carry the protocol: everything for people goes to stderr.
     reportTo(host, out);
     try {
