@@ -60,6 +60,8 @@ describe('public API', () => {
       'SLOTS',
       'loadManifest',
       'manifestJsonSchema',
+      'mcpServerManifest',
+      'mcpServerManifestDoc',
       'parseManifest',
       'scanPlugins',
       'serializeManifest',
