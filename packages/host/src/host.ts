@@ -51,7 +51,7 @@ import {
 import { type LogEvent, scopedLogger } from './logger.js';
 import { type HostOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { IN_PROCESS_CALL, type InProcessCall } from './native/driver.js';
-import { type CallTracker, LazySignalOptions, raceCall } from './race.js';
+import { type CallToolOptions, type CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
 import { instantiateWithin, startInstance, startTimeoutOf } from './start.js';
@@ -71,13 +71,6 @@ export interface LoadOptions {
 export interface ReloadOptions {
   /** Use this manifest instead of re-reading the plugin's directory. */
   manifest?: PluginManifest;
-}
-
-export interface CallToolOptions {
-  /** Cancels the call (including time queued by `minCallIntervalMs`); rejects with `CancelledError`. */
-  signal?: AbortSignal;
-  /** Overrides the manifest's `timeoutMs` for this call. */
-  timeoutMs?: number;
 }
 
 const NO_OPTIONS: CallToolOptions = Object.freeze({});
@@ -780,7 +773,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     const { signal } = opts;
     if (signal?.aborted) throw new CancelledError({ ...where, reason: signal.reason });
     const start = (current: Generation) =>
-      raceCall(this.#deadlines, where, timeoutMs, signal, (o, started) => this.#send(current, kind, name, input, o, started), current.tracker);
+      raceCall(this.#deadlines, where, timeoutMs, opts, (o, started) => this.#send(current, kind, name, input, o, started), current.tracker);
     const queued = m.throttle.wait(intervalMs, signal);
     if (!queued) return start(gen);
     return queued.then(
@@ -798,7 +791,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     if (instance) return deliver(instance, kind, name, input, o);
     return gen.ready.promise.then((next) => {
       const timeoutMs = Math.max(1, o.timeoutMs - (performance.now() - started));
-      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, () => o.signal));
+      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, () => o.signal, o.onProgress));
     });
   }
 

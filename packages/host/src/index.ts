@@ -1,7 +1,7 @@
 /** @clawdesk/host — every export here is public API. */
 export { createHost } from './host.js';
+export type { CallToolOptions } from './race.js';
 export type {
-  CallToolOptions,
   ChannelHandle,
   CrashEvent,
   HookOutcome,

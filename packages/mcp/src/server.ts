@@ -1,5 +1,5 @@
 import type { PluginHost } from '@clawdesk/host';
-import type { Logger } from '@clawdesk/sandbox';
+import type { Logger, ProgressReport } from '@clawdesk/sandbox';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -20,9 +20,18 @@ export function createSessionServer(host: PluginHost, catalog: ToolCatalog, info
   const server = new Server(info, { capabilities: { tools: { listChanged: true } } });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listTools(catalog) }));
   // extra.signal aborts on the client's notifications/cancelled (and when the session closes).
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(host, catalog, request.params.name, request.params.arguments, extra.signal),
-  );
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    // A client that asked for progress (a progressToken) gets the plugin's reports as notifications/progress.
+    const token = request.params._meta?.progressToken;
+    const onProgress =
+      token === undefined
+        ? undefined
+        : (report: ProgressReport) =>
+            void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...report } }).catch((error: unknown) =>
+              logger.debug('could not send notifications/progress', { error: String(error) }),
+            );
+    return callTool(host, catalog, request.params.name, request.params.arguments, extra.signal, onProgress);
+  });
   let initialized = false;
   server.oninitialized = () => {
     initialized = true;

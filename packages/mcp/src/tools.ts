@@ -1,6 +1,6 @@
 import type { PluginHost } from '@clawdesk/host';
 import type { ToolDef } from '@clawdesk/manifest';
-import type { ToolResult } from '@clawdesk/sandbox';
+import type { ProgressReport, ToolResult } from '@clawdesk/sandbox';
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
 
@@ -33,11 +33,12 @@ export async function callTool(
   name: string,
   args: Record<string, unknown> | undefined,
   signal: AbortSignal,
+  onProgress?: (report: ProgressReport) => void,
 ): Promise<CallToolResult> {
   const target = catalog.table().byName.get(name);
   if (!target) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   try {
-    return toCallToolResult(await host.callTool(target.plugin, target.tool, args ?? {}, { signal }));
+    return toCallToolResult(await host.callTool(target.plugin, target.tool, args ?? {}, onProgress ? { signal, onProgress } : { signal }));
   } catch (error) {
     return errorToResult(error);
   }

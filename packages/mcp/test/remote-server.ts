@@ -35,6 +35,7 @@ const CONFORMANCE_TOOLS: Tool[] = [
   { name: 'sleep', description: 'Resolves after {ms} milliseconds with {slept: ms}', inputSchema: { type: 'object', properties: { ms: { type: 'number' } } } },
   { name: 'spin', description: 'Never returns (until cancelled)', inputSchema: { type: 'object' } },
   { name: 'crash', description: 'The server drops every connection', inputSchema: { type: 'object' } },
+  { name: 'steps', description: 'Reports {n} steps of progress to a caller that asked for it', inputSchema: { type: 'object' } },
 ];
 
 export async function startRemoteServer(port = 0): Promise<RemoteServer> {
@@ -63,6 +64,14 @@ export async function startRemoteServer(port = 0): Promise<RemoteServer> {
         case 'spin':
           await new Promise((_, reject) => extra.signal.addEventListener('abort', () => reject(extra.signal.reason)));
           return text(null);
+        case 'steps': {
+          const token = extra._meta?.progressToken;
+          const n = Number(args.n);
+          for (let i = 1; token !== undefined && i <= n; i++) {
+            await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: n, message: `step ${i}` } });
+          }
+          return text({ steps: n, sawToken: token !== undefined });
+        }
         case 'crash':
           http.closeAllConnections();
           return new Promise(() => {});

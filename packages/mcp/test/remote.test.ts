@@ -133,7 +133,7 @@ describe('a remote plugin in a host, served again over MCP', () => {
     const client = new Client({ name: 'test', version: '1.0.0' });
     try {
       await client.connect(clientSide);
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['remote-echo__echo', 'remote-echo__sleep', 'remote-echo__spin', 'remote-echo__crash']);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['remote-echo__echo', 'remote-echo__sleep', 'remote-echo__spin', 'remote-echo__crash', 'remote-echo__steps']);
       expect((await client.callTool({ name: 'remote-echo__echo', arguments: { via: 'remote' } })).structuredContent).toEqual({ via: 'remote' });
       await expect(host.callTool('remote-echo', 'sleep', { ms: 1 }, { timeoutMs: 5000 })).resolves.toMatchObject({ structuredContent: { slept: 1 } });
     } finally {

@@ -12,6 +12,7 @@ import {
   type CallOptions,
   type ExitInfo,
   type PluginDescription,
+  type ProgressReport,
   type SandboxContext,
   type SandboxError,
   type SandboxErrorOptions,
@@ -69,6 +70,9 @@ export class ProcessInstance implements SandboxInstance {
   #disposing: Promise<void> | undefined;
   readonly #listeners = new Set<(info: ExitInfo) => void>();
   readonly #descriptionListeners = new Set<(description: PluginDescription) => void>();
+  /** Progress token → the listening call's `onProgress`, while that call runs. */
+  readonly #progress = new Map<string, (report: ProgressReport) => void>();
+  #progressTokens = 0;
   readonly #relister = new ToolRelister(
     () => this.#relist(),
     (error) => this.#deps.ctx.logger.warn('re-listing tools after tools/list_changed failed; keeping the previous list', { error: String(error) }),
@@ -98,12 +102,20 @@ export class ProcessInstance implements SandboxInstance {
     if (!this.#tools.some((t) => t.name === name)) {
       return Promise.reject(new ToolNotFoundError(name, { ...where, available: this.#tools.map((t) => t.name) }));
     }
-    return this.#call(PLUGIN_METHODS.toolsCall, { name, arguments: args ?? {} }, opts, where, 'tool', (result) => {
+    // A progress token only when the caller listens: the plain call stays as it was.
+    const token = opts.onProgress ? `progress-${++this.#progressTokens}` : undefined;
+    const params = token === undefined ? { name, arguments: args ?? {} } : { name, arguments: args ?? {}, _meta: { progressToken: token } };
+    if (token !== undefined) this.#progress.set(token, opts.onProgress!);
+    const call = this.#call(PLUGIN_METHODS.toolsCall, params, opts, where, 'tool', (result) => {
       if (typeof result !== 'object' || result === null || !Array.isArray((result as { content?: unknown }).content)) {
         throw new InvalidOutputError('"tools/call" result has no "content" array', where);
       }
       return result as ToolResult;
     });
+    if (token === undefined) return call;
+    const forget = () => void this.#progress.delete(token);
+    void call.then(forget, forget);
+    return call;
   }
 
   dispatch(hook: string, payload: unknown, opts: CallOptions): Promise<unknown> {
@@ -171,6 +183,14 @@ export class ProcessInstance implements SandboxInstance {
       roots: rootsFor(this.#deps.manifest),
       onToolsChanged: () => {
         if (session === this.#session) void this.#relister.trigger();
+      },
+      onProgress: (token, report) => {
+        const listener = this.#progress.get(String(token));
+        try {
+          listener?.(report);
+        } catch (error) {
+          this.#deps.ctx.logger.error('onProgress listener threw', { error: String(error) });
+        }
       },
     });
     this.#session = session;

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { SandboxContext } from '@clawdesk/sandbox';
+import type { ProgressReport, SandboxContext } from '@clawdesk/sandbox';
 import { LineReader, LineTooLongError } from './jsonrpc/line-reader.js';
 import { LineWriter } from './jsonrpc/line-writer.js';
 import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
@@ -48,6 +48,8 @@ export interface SessionOptions {
   roots?: readonly Root[];
   /** The server sent `notifications/tools/list_changed`. */
   onToolsChanged?(): void;
+  /** The server sent `notifications/progress` (checked: a finite `progress`, text bounded). */
+  onProgress?(token: string | number, report: ProgressReport): void;
 }
 
 /** What every still-pending request gets when the process ends; the instance turns it into a typed error per call. */
@@ -77,6 +79,7 @@ export class Session {
   readonly #maxLogLines: number;
   readonly #roots: readonly Root[];
   readonly #onToolsChanged: (() => void) | undefined;
+  readonly #onProgress: SessionOptions['onProgress'];
   readonly #writer: LineWriter;
   #throttled = false;
 
@@ -84,6 +87,7 @@ export class Session {
     this.#ctx = options.ctx;
     this.#roots = options.roots ?? [];
     this.#onToolsChanged = options.onToolsChanged;
+    this.#onProgress = options.onProgress;
     this.#maxLogLines = options.maxLogLinesPerSecond;
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch);
@@ -254,6 +258,14 @@ export class Session {
       this.#pluginLog(() => this.#ctx.logger[mcpLogLevel(p.level)](asText(p.data), typeof p.logger === 'string' ? { logger: p.logger } : undefined));
     } else if (method === 'notifications/tools/list_changed' && this.#onToolsChanged) {
       this.#onToolsChanged();
+    } else if (method === 'notifications/progress') {
+      const token = p.progressToken;
+      if ((typeof token !== 'string' && typeof token !== 'number') || typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return;
+      this.#onProgress?.(token, {
+        progress: p.progress,
+        ...(typeof p.total === 'number' && Number.isFinite(p.total) ? { total: p.total } : {}),
+        ...(typeof p.message === 'string' ? { message: asText(p.message) } : {}),
+      });
     } else {
       this.#pluginLog(() => this.#ctx.logger.debug('ignored notification from plugin', { method: asText(method) }));
     }

@@ -11,6 +11,7 @@ export type {
   PermissionName,
   PermissionReport,
   PluginDescription,
+  ProgressReport,
   SandboxContext,
   SandboxDriver,
   SandboxInstance,

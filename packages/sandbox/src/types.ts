@@ -31,6 +31,15 @@ export interface CallOptions {
   signal: AbortSignal;
   /** Hard limit for this call. Past it the driver rejects with `TimeoutError` and recycles the sandbox if it can. */
   timeoutMs: number;
+  /** Optional: told of the plugin's progress reports (MCP `notifications/progress`) while the call runs. */
+  onProgress?: ((progress: ProgressReport) => void) | undefined;
+}
+
+/** One progress report of a running call, as MCP `notifications/progress` carries it. */
+export interface ProgressReport {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 export type DispatchOptions = CallOptions;

@@ -118,7 +118,12 @@ export class RemoteInstance {
     this.#assertUsable(where);
     if (!this.#tools.has(name)) throw new ToolNotFoundError(name, { ...where, available: [...this.#tools.keys()] });
     const result = await this.#request(where, opts, (signal) =>
-      this.#client.callTool({ name, arguments: (args ?? {}) as Record<string, unknown> }, undefined, { signal, timeout: SDK_TIMEOUT_MS }),
+      this.#client.callTool({ name, arguments: (args ?? {}) as Record<string, unknown> }, undefined, {
+        signal,
+        timeout: SDK_TIMEOUT_MS,
+        // The SDK sends a progressToken only when asked; reports then reach the caller.
+        ...(opts.onProgress && { onprogress: ({ progress, total, message }) => opts.onProgress?.({ progress, ...(total !== undefined && { total }), ...(message !== undefined && { message }) }) }),
+      }),
     );
     return toToolResult(result as Record<string, unknown>);
   }
