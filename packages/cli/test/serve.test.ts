@@ -72,17 +72,22 @@ describe('clawdesk serve --http', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  test('prints its URL on a free port of 127.0.0.1; with --watch a hot reload reaches the client as tools/list_changed', async () => {
+  test('on a free port of 127.0.0.1: calls a native, a wasm and a process tool, and with --watch a hot reload reaches the client as tools/list_changed', async () => {
     const plugins = path.join(root, 'plugins');
     writeServer(path.join(plugins, 'live'), ['before']);
-    const { child, url, stderr } = await startServing(['serve', plugins, '--http', '0', '--watch', '--data-dir', path.join(root, 'data')]);
+    const dirs = [path.join(EXAMPLES, 'native-echo'), path.join(EXAMPLES, 'weather-wasm'), plugins];
+    const { child, url, stderr } = await startServing(['serve', ...dirs, '--http', '0', '--watch', '--data-dir', path.join(root, 'data')]);
     const client = new Client({ name: 'test', version: '1.0.0' });
     try {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+      expect(stderr()).toContain(`not watched (a plugin, not a directory of plugins): ${dirs[0]}`);
       let changes = 0;
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['live__before']);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toEqual(expect.arrayContaining(['native-echo__echo', 'weather-wasm__forecast', 'live__before']));
+      expect((await client.callTool({ name: 'native-echo__echo', arguments: { over: 'http' } })).structuredContent).toEqual({ over: 'http' });
+      expect(JSON.stringify((await client.callTool({ name: 'weather-wasm__forecast', arguments: { city: 'Oslo' } })).content)).toContain('Oslo');
       expect(text(await client.callTool({ name: 'live__before', arguments: {} }))).toBe('before');
 
       writeServer(path.join(plugins, 'live'), ['after']);
@@ -90,7 +95,9 @@ describe('clawdesk serve --http', () => {
       while (!(changes > 0 && (await client.listTools()).tools.some((t) => t.name === 'live__after'))) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['live__after']);
+      const after = (await client.listTools()).tools.map((t) => t.name);
+      expect(after).toContain('live__after');
+      expect(after).not.toContain('live__before');
       expect(text(await client.callTool({ name: 'live__after', arguments: {} }))).toBe('after');
       expect(stderr()).toContain('live reloaded');
     } finally {
@@ -108,10 +115,10 @@ describe('clawdesk serve --http', () => {
     expect(run.stderr).toMatch(/CLAWDESK_MCP_TOKEN|token/i);
   });
 
-  test('--watch with a single plugin dir is a usage error naming the dir to pass', async () => {
+  test('--watch with nothing but plugin dirs is a usage error naming the dir to pass', async () => {
     const dir = path.join(EXAMPLES, 'native-echo');
     const run = await runCli(['serve', dir, '--watch'], { env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`pass the directory holding it (${EXAMPLES})`);
+    expect(run.stderr).toContain(`pass the directory holding one (${EXAMPLES})`);
   });
 });

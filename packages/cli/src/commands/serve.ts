@@ -26,8 +26,9 @@ export const serve: Command = {
     '                     prints "listening on <url>" on stderr once ready',
     '--host <addr>        address to bind with --http (default 127.0.0.1); any other needs',
     `                     ${TOKEN_ENV} (clients send Authorization: Bearer <token>)`,
-    '--watch              reload plugins when their files change (dirs of plugins only);',
-    '                     clients get tools/list_changed',
+    '--watch              reload plugins when their files change, in the directories of plugins',
+    '                     given (a plugin dir given on its own is not watched); clients get',
+    '                     tools/list_changed',
   ],
   async run({ args, flags, out, signal, defaultDir }) {
     const port = intFlag(flags, 'http', 0);
@@ -36,18 +37,20 @@ export const serve: Command = {
     const token = process.env[TOKEN_ENV] || undefined;
     const given = args.length ? args : [pluginsDir(stringFlag(flags, 'dir'), defaultDir)];
     const targets = await Promise.all(given.map(classify));
-    const single = targets.find((t) => t.kind === 'plugin');
-    if (flags.watch && single) {
-      throw new UsageError(`--watch follows directories of plugins; ${single.dir} is a plugin: pass the directory holding it (${path.dirname(single.dir)})`);
+    const watched = targets.filter((t) => t.kind === 'plugins').map((t) => t.dir);
+    if (flags.watch) {
+      // The host's watcher follows directories of plugins; a plugin given on its own is served as loaded.
+      for (const t of targets.filter((x) => x.kind === 'plugin')) out.note(`not watched (a plugin, not a directory of plugins): ${t.dir}`);
+      if (watched.length === 0) throw new UsageError(`--watch follows directories of plugins, and every dir given is a plugin: pass the directory holding one (${path.dirname(targets[0]!.dir)})`);
     }
     // Imported here: the other commands start without the MCP SDK.
     const { serveMcp } = await import('@clawdesk/mcp');
-    const { host, dispose } = await openHost({ dirs: targets.filter((t) => t.kind === 'plugins').map((t) => t.dir), dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') });
+    const { host, dispose } = await openHost({ dirs: watched, dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') });
     // stdout may carry the protocol: everything for people goes to stderr.
     reportTo(host, out);
     try {
       for (const t of targets) await loadTarget(host, t, out);
-      const watcher = flags.watch ? await host.watch(targets.map((t) => t.dir)) : undefined;
+      const watcher = flags.watch ? await host.watch(watched) : undefined;
       try {
         const serving = await serveMcp(host, {
           transport: port === undefined ? 'stdio' : { http: { port, ...(bind ? { host: bind } : {}), ...(token ? { token } : {}) } },
