@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createServer } from 'node:http';
@@ -147,5 +147,49 @@ describe('a remote plugin in a host, served again over MCP', () => {
     await expect(host.callTool('remote-echo', 'crash', {})).rejects.toMatchObject({ code: 'CRASHED', plugin: 'remote-echo' });
     await restarted;
     expect((await host.callTool('remote-echo', 'echo', { back: true })).structuredContent).toEqual({ back: true });
+  });
+});
+
+describe('host policies and hot reload for a remote plugin', () => {
+  let server: RemoteServer;
+  let root: string;
+  let host: PluginHost;
+  beforeAll(async () => {
+    server = await startRemoteServer();
+    root = mkdtempSync(path.join(os.tmpdir(), 'clawdesk-remote-reload-'));
+    host = createHost({ drivers: [createRemoteDriver()], hostVersion: '1.0.0', dataDir: path.join(root, 'data') });
+  });
+  afterAll(async () => {
+    await host?.close();
+    await server?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const writeManifest = (dir: string, version: string) => {
+    mkdirSync(dir, { recursive: true });
+    const { host: allowed } = new URL(server.url);
+    const tools = [{ name: 'echo', description: `echo v${version}`, inputSchema: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } }];
+    writeFileSync(path.join(dir, 'plugin.json5'), JSON.stringify({ name: 'far', version, sandbox: 'remote', url: server.url, tools, permissions: { network: { allowedHosts: [allowed] } } }));
+  };
+
+  test("the manifest's schema is checked before any request, and a manifest change reloads it", async () => {
+    const plugins = path.join(root, 'plugins');
+    writeManifest(path.join(plugins, 'far'), '1.0.0');
+    await host.loadAll(plugins);
+    const requestsBefore = server.requests.length;
+    await expect(host.callTool('far', 'echo', { text: 7 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENTS' });
+    expect(server.requests.length).toBe(requestsBefore);
+    expect((await host.callTool('far', 'echo', { text: 'hi' })).structuredContent).toEqual({ text: 'hi' });
+
+    const watcher = await host.watch([plugins], { debounceMs: 20 });
+    try {
+      const reloaded = once(host, 'reloaded');
+      writeManifest(path.join(plugins, 'far'), '1.1.0');
+      expect((await reloaded)[0]).toMatchObject({ plugin: 'far', from: '1.0.0', to: '1.1.0' });
+      expect(host.get('far')?.tools[0]?.description).toBe('echo v1.1.0');
+      expect((await host.callTool('far', 'echo', { text: 'again' })).structuredContent).toEqual({ text: 'again' });
+    } finally {
+      await watcher.close();
+    }
   });
 });
