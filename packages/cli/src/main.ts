@@ -23,12 +23,15 @@ const SHARED: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
   dir: { type: 'string', short: 'd' },
   'data-dir': { type: 'string' },
+  config: { type: 'string' },
 };
 
 const SHARED_HELP = [
   '--json               machine-readable output on stdout',
   '--dir, -d <dir>      plugins directory (default: ./plugins)',
   '--data-dir <dir>     where plugins keep their data (default: a temp dir, removed on exit)',
+  '--config <file>      operator settings per plugin: config, grants, env values, remote headers',
+  '                     (default: ./clawdesk.config.json5 when it exists)',
   '--help, -h           this help',
 ];
 

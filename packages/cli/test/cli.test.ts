@@ -32,7 +32,7 @@ describe('help and usage', () => {
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*2 +wrong command line/);
   });
 
-  test.each(['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'install', 'init', 'bench'])('%s --help describes the command with an example and exits 0', async (name) => {
+  test.each(['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'serve', 'install', 'init', 'bench'])('%s --help describes the command with an example and exits 0', async (name) => {
     const r = await runCli([name, '--help']);
     expectExit(r, 0);
     expect(r.stdout).toContain(`Usage: clawdesk ${name}`);

@@ -20,6 +20,7 @@ describe('published OpenClaw packages', () => {
       author: '',
       runtime: 'node',
       sandbox: 'process',
+      args: [],
       entry: './index.ts',
       capabilities: [],
       channels: [],

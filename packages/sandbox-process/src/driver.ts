@@ -14,6 +14,7 @@ import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
+import { withOperatorGrants } from './operator/grants.js';
 import { linkEscapes } from './runtime/links.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
@@ -33,10 +34,15 @@ export interface ProcessDriver extends SandboxDriver {
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
 
-  const enforcement = (manifest: PluginManifest): PermissionReport => {
-    if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
+  // What the process runs under: the manifest's permissions plus the operator's grants and env values.
+  const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
+
+  const enforcement = (given: PluginManifest): PermissionReport => {
+    const runtime = given.runtime;
+    if (!isProcessRuntime(runtime)) return NOTHING_ENFORCED;
+    const manifest = granted(given);
     // The report depends on the manifest's grants only, not on where the data dir is.
-    return ADAPTERS[manifest.runtime].enforcement(grantsFor(manifest, manifest.dir));
+    return ADAPTERS[runtime].enforcement(grantsFor(manifest, manifest.dir));
   };
 
   return {
@@ -45,7 +51,8 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
     // OpenClaw plugins are not stdio servers: they need @clawdesk/openclaw's runner.
     supports: (manifest) => manifest.sandbox === 'process' && isProcessRuntime(manifest.runtime) && manifest.format !== 'openclaw',
     enforcement,
-    async instantiate(manifest, ctx, opts = {}) {
+    async instantiate(given, ctx, opts = {}) {
+      const manifest = granted(given);
       const where = { plugin: manifest.name, driver: 'process' };
       if (manifest.sandbox !== 'process' || !isProcessRuntime(manifest.runtime)) {
         throw new LoadFailedError(
@@ -71,7 +78,10 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
       }
       warnGaps(manifest, ctx);
-      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
+      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
+        allowAncestorNodeModules: config.allowAncestorNodeModules,
+        envValues: config.env[manifest.name],
+      });
       // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
       const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
       return ProcessInstance.start({ manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs } }, opts.signal);

@@ -13,6 +13,7 @@ export {
   DEFAULT_START_TIMEOUT_MS,
 } from './options.js';
 export type { ProcessDriverOptions, ProcessRuntime } from './options.js';
+export type { PermissionGrant } from './operator/grants.js';
 
 export { CLAWDESK_PROTOCOL, HOST_METHODS, MCP_PROTOCOL_VERSION, PLUGIN_METHODS } from './protocol.js';
 

@@ -17,6 +17,7 @@ export type {
   PermissionName,
   PermissionReport,
   PluginDescription,
+  ProgressReport,
   SandboxContext,
   SandboxDriver,
   SandboxInstance,

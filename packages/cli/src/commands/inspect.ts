@@ -15,7 +15,7 @@ export const inspect: Command = {
     const ref = args[0];
     if (!ref) throw new UsageError('inspect needs a plugin name or directory: clawdesk inspect <plugin>');
     const dataDir = stringFlag(flags, 'data-dir');
-    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir }, async ({ host, warnings }) => {
+    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir, configFile: stringFlag(flags, 'config') }, async ({ host, warnings }) => {
       const name = await loadOne(host, ref);
       const info = host.inspect(name);
       const { entry, driver, enforcement, unsupported } = info;
