@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { HostOptions, LogEvent, PluginHost } from '@clawdesk/host';
+import { driverSettings, loadHostConfig } from './config.js';
 import { CliError } from './errors.js';
 
 /**
@@ -59,6 +60,8 @@ export interface OpenHostOptions extends Partial<Omit<HostOptions, 'dataDir' | '
   dirs: string[];
   /** `--data-dir`; default a temp dir removed afterwards. */
   dataDir?: string | undefined;
+  /** `--config`; default `./clawdesk.config.json5` when it exists. */
+  configFile?: string | undefined;
 }
 
 /**
@@ -76,19 +79,28 @@ export async function withHost<T>(opts: OpenHostOptions, fn: (session: HostSessi
 
 /** A host with every driver this CLI ships; `dispose()` closes it and removes the temp data dir it made. */
 export async function openHost(opts: OpenHostOptions): Promise<HostSession & { dispose(): Promise<void> }> {
-  const { dirs, dataDir: given, ...rest } = opts;
+  const { dirs, dataDir: given, configFile, ...rest } = opts;
+  const settings = driverSettings(await loadHostConfig(configFile));
   // Loaded on demand: `--help`, `list` and `validate` start without the drivers.
-  const [{ createHost, createNativeDriver }, { createOpenClawDriver }, { createProcessDriver }, { createWasmDriver }] = await Promise.all([
+  const [{ createHost, createNativeDriver }, { createOpenClawDriver }, { createProcessDriver }, { createWasmDriver }, { createRemoteDriver }] = await Promise.all([
     import('@clawdesk/host'),
     import('@clawdesk/openclaw'),
     import('@clawdesk/sandbox-process'),
     import('@clawdesk/sandbox-wasm'),
+    import('@clawdesk/mcp'),
   ]);
   const temp = given === undefined ? await mkdtemp(path.join(os.tmpdir(), 'clawdesk-')) : undefined;
   const host = createHost({
     // OpenClaw before the generic process driver: both run child processes, OpenClaw plugins need its runner.
-    drivers: [createWasmDriver(), createOpenClawDriver(), createProcessDriver(), createNativeDriver()],
+    drivers: [
+      createWasmDriver(),
+      createOpenClawDriver({ permissions: settings.permissions }),
+      createProcessDriver({ permissions: settings.permissions, env: settings.env }),
+      createRemoteDriver({ headers: settings.headers, allowedHosts: settings.allowedHosts }),
+      createNativeDriver(),
+    ],
     hostVersion: '1.0.0',
+    config: settings.config,
     ...rest,
     dataDir: given ?? temp!,
     pluginDirs: dirs,

@@ -1,5 +1,7 @@
 // The public API of @clawdesk/cli, for host apps that embed the `clawdesk` command line or add
 // commands of their own (the `clawdesk` executable itself is bin.ts).
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { main } from './main.js';
 export type { CliOptions } from './main.js';
 

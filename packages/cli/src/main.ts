@@ -1,5 +1,7 @@
 // The dispatcher: parses the command line, runs one command, maps its outcome to an exit code.
 // It never exits the process itself (bin.ts sets process.exitCode), so host apps can embed it.
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command } from './command.js';
 import { commands as defaultCommands } from './commands/index.js';
@@ -21,12 +23,15 @@ const SHARED: NonNullable<ParseArgsConfig['options']> = {
   help: { type: 'boolean', short: 'h' },
   dir: { type: 'string', short: 'd' },
   'data-dir': { type: 'string' },
+  config: { type: 'string' },
 };
 
 const SHARED_HELP = [
   '--json               machine-readable output on stdout',
   '--dir, -d <dir>      plugins directory (default: ./plugins)',
   '--data-dir <dir>     where plugins keep their data (default: a temp dir, removed on exit)',
+  '--config <file>      operator settings per plugin: config, grants, env values, remote headers',
+  '                     (default: ./clawdesk.config.json5 when it exists)',
   '--help, -h           this help',
 ];
 
@@ -90,8 +95,10 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const wantsJson = rest.includes('--json');
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's signal-exit re-raises a signal when no other listener is left, which
+  // killed the CLI mid-cleanup whenever a process plugin was running.
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     const { values, positionals } = parseArgs({
       args: rest,

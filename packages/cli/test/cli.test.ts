@@ -28,11 +28,11 @@ describe('help and usage', () => {
     const r = await runCli([]);
     expectExit(r, 2);
     expect(r.stdout).toContain('Usage: clawdesk <command>');
-    for (const name of ['list', 'validate', 'inspect', 'call', 'watch', 'install', 'init', 'bench']) expect(r.stdout).toContain(`  ${name} `);
+    for (const name of ['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'install', 'init', 'bench']) expect(r.stdout).toContain(`  ${name} `);
     expect(r.stdout).toMatch(/Exit codes:[\s\S]*2 +wrong command line/);
   });
 
-  test.each(['list', 'validate', 'inspect', 'call', 'watch', 'install', 'init', 'bench'])('%s --help describes the command with an example and exits 0', async (name) => {
+  test.each(['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'serve', 'install', 'init', 'bench'])('%s --help describes the command with an example and exits 0', async (name) => {
     const r = await runCli([name, '--help']);
     expectExit(r, 0);
     expect(r.stdout).toContain(`Usage: clawdesk ${name}`);
@@ -212,6 +212,8 @@ describe('inspect', () => {
     expect(human.stdout).toMatch(/^ {2}command +ralph_loop, /m);
     expect(human.stdout).toMatch(/^ {2}cli +omoc-setup$/m);
     expect(human.stdout).toMatch(/^ {2}gateway-method +oh-my-openclaw\.status$/m);
+    // One fact, one mention: not again among the load warnings.
+    expect(human.stdout.match(/not supported by this host/gi)).toHaveLength(1);
   });
 
   test('an unknown plugin name exits 1 with PLUGIN_NOT_FOUND and the names it found', async () => {

@@ -1,7 +1,9 @@
 /** @clawdesk/host — every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { createHost } from './host.js';
+export type { CallToolOptions } from './race.js';
 export type {
-  CallToolOptions,
   ChannelHandle,
   CrashEvent,
   HookOutcome,

@@ -50,6 +50,7 @@ const toolDefSchema = z.object({
   name: nonEmpty,
   description: z.string().default(''),
   inputSchema: jsonObject.optional().meta({ description: 'JSON Schema of the tool arguments' }),
+  outputSchema: jsonObject.optional().meta({ description: 'JSON Schema of the structured result (MCP outputSchema)' }),
 });
 
 const downloadRuleSchema = z.object({
@@ -91,6 +92,14 @@ const manifestShape = {
   entry: entryPath.optional().meta({ description: `Entry file relative to the plugin directory; default ${DEFAULT_ENTRY}` }),
   entryPoint: entryPath.optional().meta({ description: 'Alias of entry' }),
   entry_point: entryPath.optional().meta({ description: 'Alias of entry' }),
+  args: z
+    .array(z.string())
+    .default([])
+    .meta({ description: 'Command-line arguments passed after the entry (process); ${pluginDir} and ${dataDir} are expanded' }),
+  url: z
+    .url({ protocol: /^https?$/, error: (iss) => `must be an http(s) URL, got ${describeValue(iss.input)}` })
+    .optional()
+    .meta({ description: 'sandbox "remote": the MCP Streamable HTTP endpoint' }),
   capabilities: z.array(z.enum(CAPABILITIES)).optional().meta({ description: 'Derived from tools, channels and hooks when absent' }),
   channels: z.array(nonEmpty).default([]),
   slots: z.array(z.enum(SLOTS)).default([]),
@@ -134,6 +143,8 @@ export const manifestSchema = z
       runtime: doc.runtime,
       sandbox: doc.sandbox ?? (doc.runtime === 'wasm' ? 'wasm' : 'process'),
       entry: doc.entry ?? doc.entryPoint ?? doc.entry_point ?? DEFAULT_ENTRY,
+      args: doc.args,
+      ...(doc.url !== undefined && { url: doc.url }),
       capabilities: doc.capabilities ?? impliedCapabilities(doc),
       channels: doc.channels,
       slots: doc.slots,

@@ -16,6 +16,8 @@ export function toManifestJson(m: PluginManifest): Record<string, unknown> {
     runtime: m.runtime,
     sandbox: m.sandbox,
     entry: m.entry,
+    ...(m.args.length > 0 && { args: m.args }),
+    ...(m.url !== undefined && { url: m.url }),
     capabilities: m.capabilities,
     channels: m.channels,
     slots: m.slots,

@@ -5,7 +5,7 @@ import { CAPABILITIES, RUNTIMES, SLOTS } from '../src/index.js';
 export const KNOWN_KEYS = [
   'name', 'id', 'displayName', 'version', 'description', 'author', 'runtime', 'sandbox', 'entry', 'entryPoint',
   'entry_point', 'capabilities', 'channels', 'slots', 'hooks', 'tools', 'minCallIntervalMs', 'timeoutMs', 'startTimeoutMs',
-  'requires', 'requiresRsclaw', 'browserCdn', 'permissions', 'configSchema',
+  'requires', 'requiresRsclaw', 'browserCdn', 'permissions', 'configSchema', 'args', 'url',
 ];
 
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -85,7 +85,10 @@ export function createOpenClawDriver(options: OpenClawDriverOptions = {}): OpenC
   };
 }
 
-/** Passes every line on; keeps the runner's report of unsupported registrations. */
+/**
+ * Passes every line on except the runner's report of unsupported registrations, which it keeps for
+ * `describe().unsupported`: the host warns about those from there, so one fact is one warning.
+ */
 function watchUnsupported(logger: Logger, keep: (list: UnsupportedRegistration[]) => void): Logger {
   return {
     debug: (m, f) => logger.debug(m, f),
@@ -93,8 +96,8 @@ function watchUnsupported(logger: Logger, keep: (list: UnsupportedRegistration[]
     error: (m, f) => logger.error(m, f),
     warn(message, fields) {
       const list = fields?.[UNSUPPORTED_LOG_FIELD];
-      if (Array.isArray(list)) keep(list.filter((u): u is UnsupportedRegistration => typeof u?.kind === 'string' && typeof u?.name === 'string'));
-      logger.warn(message, fields);
+      if (!Array.isArray(list)) return logger.warn(message, fields);
+      keep(list.filter((u): u is UnsupportedRegistration => typeof u?.kind === 'string' && typeof u?.name === 'string'));
     },
   };
 }

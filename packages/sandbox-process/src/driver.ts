@@ -17,6 +17,7 @@ import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
+import { withOperatorGrants } from './operator/grants.js';
 import { linkEscapes } from './runtime/links.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
@@ -37,19 +38,22 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
   const config = resolveOptions(options);
   const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? netnsEgress(EGRESS_PORT) });
 
-  const enforcement = (manifest: PluginManifest): PermissionReport => {
-    if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
+  // What the process runs under: the manifest's permissions plus the operator's grants and env values.
+  const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
+
+  const enforcement = (given: PluginManifest): PermissionReport => {
+    const runtime = given.runtime;
+    if (!isProcessRuntime(runtime)) return NOTHING_ENFORCED;
+    const manifest = granted(given);
     // The report depends on the manifest's grants only, not on where the data dir is.
     const grants = grantsFor(manifest, manifest.dir);
-    const runtime = ADAPTERS[manifest.runtime].enforcement(grants);
-    const os = isolation.report(manifest, runtime);
+    const report = ADAPTERS[runtime].enforcement(grants);
+    const os = isolation.report(manifest, report);
     if (os) return os;
-    const gaps = ADAPTERS[manifest.runtime].gaps(grants);
+    // No OS layer: the runtime's model alone, each gap saying why the OS layer is missing too.
     const why = isolation.unavailableReason();
-    const reasons = Object.fromEntries(
-      Object.entries(gaps).map(([k, v]) => [k, `${why}; ${v}`]),
-    );
-    return { ...runtime, reasons };
+    const reasons = Object.fromEntries(Object.entries(ADAPTERS[runtime].gaps(grants)).map(([k, v]) => [k, `${why}; ${v}`]));
+    return { ...report, reasons };
   };
 
   return {
@@ -58,7 +62,8 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
     // OpenClaw plugins are not stdio servers: they need @clawdesk/openclaw's runner.
     supports: (manifest) => manifest.sandbox === 'process' && isProcessRuntime(manifest.runtime) && manifest.format !== 'openclaw',
     enforcement,
-    async instantiate(manifest, ctx, opts = {}) {
+    async instantiate(given, ctx, opts = {}) {
+      const manifest = granted(given);
       const where = { plugin: manifest.name, driver: 'process' };
       if (manifest.sandbox !== 'process' || !isProcessRuntime(manifest.runtime)) {
         throw new LoadFailedError(
@@ -83,7 +88,10 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         const list = links.map((e) => `${e.link} -> ${e.target}`).join('; ');
         throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
       }
-      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
+      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
+        allowAncestorNodeModules: config.allowAncestorNodeModules,
+        envValues: config.env[manifest.name],
+      });
       const sandbox = isolation.forPlugin(isolationRequest(manifest, ctx, launch, config.allowAncestorNodeModules), where);
       if (!sandbox) warnGaps(manifest, ctx);
       // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.

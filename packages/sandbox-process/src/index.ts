@@ -1,4 +1,6 @@
 /** @clawdesk/sandbox-process: run clawdesk plugins as child processes. Every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { createProcessDriver, PACKAGE_NAME } from './driver.js';
 export type { ProcessDriver } from './driver.js';
 export type { ProcessInstance } from './instance.js';
@@ -11,6 +13,7 @@ export {
   DEFAULT_START_TIMEOUT_MS,
 } from './options.js';
 export type { ProcessDriverOptions, ProcessRuntime } from './options.js';
+export type { PermissionGrant } from './operator/grants.js';
 
 export { CLAWDESK_PROTOCOL, HOST_METHODS, MCP_PROTOCOL_VERSION, PLUGIN_METHODS } from './protocol.js';
 

@@ -13,6 +13,7 @@ import {
   type CallOptions,
   type ExitInfo,
   type PluginDescription,
+  type ProgressReport,
   type SandboxContext,
   type SandboxError,
   type SandboxErrorOptions,
@@ -20,10 +21,12 @@ import {
   type ToolResult,
 } from '@clawdesk/sandbox';
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
-import { handshake, reconcileTools } from './handshake.js';
+import { handshake, listTools, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
 import type { PluginIsolation } from './isolation/index.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
+import { rootsFor } from './mcp/roots.js';
+import { ToolRelister } from './mcp/tool-updates.js';
 import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
@@ -69,6 +72,14 @@ export class ProcessInstance implements SandboxInstance {
   #gate: Gate | undefined;
   #disposing: Promise<void> | undefined;
   readonly #listeners = new Set<(info: ExitInfo) => void>();
+  readonly #descriptionListeners = new Set<(description: PluginDescription) => void>();
+  /** Progress token → the listening call's `onProgress`, while that call runs. */
+  readonly #progress = new Map<string, (report: ProgressReport) => void>();
+  #progressTokens = 0;
+  readonly #relister = new ToolRelister(
+    () => this.#relist(),
+    (error) => this.#deps.ctx.logger.warn('re-listing tools after tools/list_changed failed; keeping the previous list', { error: String(error) }),
+  );
 
   private constructor(deps: InstanceDeps) {
     this.#deps = deps;
@@ -94,12 +105,20 @@ export class ProcessInstance implements SandboxInstance {
     if (!this.#tools.some((t) => t.name === name)) {
       return Promise.reject(new ToolNotFoundError(name, { ...where, available: this.#tools.map((t) => t.name) }));
     }
-    return this.#call(PLUGIN_METHODS.toolsCall, { name, arguments: args ?? {} }, opts, where, 'tool', (result) => {
+    // A progress token only when the caller listens: the plain call stays as it was.
+    const token = opts.onProgress ? `progress-${++this.#progressTokens}` : undefined;
+    const params = token === undefined ? { name, arguments: args ?? {} } : { name, arguments: args ?? {}, _meta: { progressToken: token } };
+    if (token !== undefined) this.#progress.set(token, opts.onProgress!);
+    const call = this.#call(PLUGIN_METHODS.toolsCall, params, opts, where, 'tool', (result) => {
       if (typeof result !== 'object' || result === null || !Array.isArray((result as { content?: unknown }).content)) {
         throw new InvalidOutputError('"tools/call" result has no "content" array', where);
       }
       return result as ToolResult;
     });
+    if (token === undefined) return call;
+    const forget = () => void this.#progress.delete(token);
+    void call.then(forget, forget);
+    return call;
   }
 
   dispatch(hook: string, payload: unknown, opts: CallOptions): Promise<unknown> {
@@ -110,6 +129,29 @@ export class ProcessInstance implements SandboxInstance {
   onExit(listener: (info: ExitInfo) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called with the new description after the server announced `notifications/tools/list_changed` and was listed again. */
+  onDescriptionChange(listener: (description: PluginDescription) => void): () => void {
+    this.#descriptionListeners.add(listener);
+    return () => this.#descriptionListeners.delete(listener);
+  }
+
+  /** `tools/list` again on the current process; the tools a call may reach follow it. */
+  async #relist(): Promise<void> {
+    const session = this.#session;
+    if (!session || this.#state !== 'ready') return;
+    const tools = reconcileTools(this.#deps.manifest, await listTools(session, this.#where), this.#where);
+    if (session !== this.#session || this.#state !== 'ready') return;
+    this.#tools = tools;
+    const description = await this.describe();
+    for (const listener of [...this.#descriptionListeners]) {
+      try {
+        listener(description);
+      } catch (error) {
+        this.#deps.ctx.logger.error('onDescriptionChange listener threw', { error: String(error) });
+      }
+    }
   }
 
   dispose(): Promise<void> {
@@ -142,6 +184,18 @@ export class ProcessInstance implements SandboxInstance {
       maxMessageBytes: config.maxMessageBytes,
       maxLogLinesPerSecond: config.maxLogLinesPerSecond,
       onEnd: (end) => this.#onSessionEnd(session, end),
+      roots: rootsFor(this.#deps.manifest),
+      onToolsChanged: () => {
+        if (session === this.#session) void this.#relister.trigger();
+      },
+      onProgress: (token, report) => {
+        const listener = this.#progress.get(String(token));
+        try {
+          listener?.(report);
+        } catch (error) {
+          this.#deps.ctx.logger.error('onProgress listener threw', { error: String(error) });
+        }
+      },
     });
     this.#session = session;
     try {
@@ -186,6 +240,15 @@ export class ProcessInstance implements SandboxInstance {
     }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });
+      if (end.exit.code === 0 && !end.exit.signal && this.#deps.manifest.format !== 'openclaw') {
+        // Ended cleanly before answering `initialize`: nothing serves stdio (an entry that only exports a plugin).
+        // (OpenClaw's runner serves for its plugin: a clean exit there is the plugin's own doing.)
+        const entry = this.#deps.manifest.entry;
+        return new LoadFailedError(
+          `its entry ${entry} exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ${entry}; a module that only exports its plugin runs only with sandbox "native"${stderrSuffix(end)}`,
+          { ...where, data: { ...data, reason: 'no-server' } },
+        );
+      }
       return new LoadFailedError(`exited during start with ${describeExit(end)}${stderrSuffix(end)}`, { ...where, data });
     }
     if (end.cause === 'killed') {

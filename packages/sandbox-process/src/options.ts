@@ -1,4 +1,5 @@
 import { ISOLATION_MODES, type EgressProvider, type IsolationMode } from './isolation/index.js';
+import { checkEnvValues, checkPermissionGrants, type PermissionGrant } from './operator/grants.js';
 
 /** The runtimes this driver starts. */
 export type ProcessRuntime = 'node' | 'bun' | 'deno';
@@ -41,6 +42,12 @@ export interface ProcessDriverOptions {
   isolation?: IsolationMode;
   /** The egress proxy serving each sandboxed plugin's network namespace. */
   egress?: EgressProvider;
+   * Per plugin name: permissions the operator grants on top of the manifest's (lists unioned,
+   * `memoryMb` replaced). Paths may be absolute, e.g. the directory an MCP filesystem server should serve.
+   */
+  permissions?: Record<string, PermissionGrant>;
+  /** Per plugin name: environment variables set in the plugin's process (e.g. an API key an MCP server reads). */
+  env?: Record<string, Record<string, string>>;
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 15_000;
@@ -60,6 +67,8 @@ export interface DriverConfig {
   allowAncestorNodeModules: boolean;
   isolation: IsolationMode;
   egress?: EgressProvider;
+  permissions: Record<string, PermissionGrant>;
+  env: Record<string, Record<string, string>>;
 }
 
 const describeValue = (value: unknown) => `${JSON.stringify(value) ?? String(value)} (${value === null ? 'null' : typeof value})`;
@@ -101,5 +110,7 @@ export function resolveOptions(options: ProcessDriverOptions = {}): DriverConfig
     maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1024),
     maxLogLinesPerSecond: positiveInteger('maxLogLinesPerSecond', options.maxLogLinesPerSecond, DEFAULT_MAX_LOG_LINES_PER_SECOND, 1),
     allowAncestorNodeModules: allow,
+    permissions: checkPermissionGrants(options.permissions),
+    env: checkEnvValues(options.env),
   };
 }

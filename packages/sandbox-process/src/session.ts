@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { SandboxContext } from '@clawdesk/sandbox';
+import type { ProgressReport, SandboxContext } from '@clawdesk/sandbox';
 import { LineReader, LineTooLongError } from './jsonrpc/line-reader.js';
 import { LineWriter } from './jsonrpc/line-writer.js';
 import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
@@ -9,6 +9,7 @@ import { spawnChild, type ChildExit, type ChildHandle } from './process/child.js
 import { LogBudget } from './process/log-budget.js';
 import { StderrTail } from './process/stderr-tail.js';
 import { HOST_METHODS, LOG_LEVELS, mcpLogLevel } from './protocol.js';
+import type { Root } from './mcp/roots.js';
 import type { Launch } from './runtime/launch.js';
 import { waitAtMost } from './util/wait.js';
 
@@ -46,6 +47,12 @@ export interface SessionOptions {
   maxLogLinesPerSecond: number;
   /** Runs once when the process has ended, before pending requests are settled. */
   onEnd(end: SessionEnd): void;
+  /** The answer to the server's `roots/list`. */
+  roots?: readonly Root[];
+  /** The server sent `notifications/tools/list_changed`. */
+  onToolsChanged?(): void;
+  /** The server sent `notifications/progress` (checked: a finite `progress`, text bounded). */
+  onProgress?(token: string | number, report: ProgressReport): void;
 }
 
 /** What every still-pending request gets when the process ends; the instance turns it into a typed error per call. */
@@ -73,11 +80,17 @@ export class Session {
   #noise = 0;
   readonly #logBudget: LogBudget;
   readonly #maxLogLines: number;
+  readonly #roots: readonly Root[];
+  readonly #onToolsChanged: (() => void) | undefined;
+  readonly #onProgress: SessionOptions['onProgress'];
   readonly #writer: LineWriter;
   #throttled = false;
 
   constructor(options: SessionOptions) {
     this.#ctx = options.ctx;
+    this.#roots = options.roots ?? [];
+    this.#onToolsChanged = options.onToolsChanged;
+    this.#onProgress = options.onProgress;
     this.#maxLogLines = options.maxLogLinesPerSecond;
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch, options.isolation);
@@ -224,6 +237,7 @@ export class Session {
 
   async #serveHost(method: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     if (method === 'ping') return {};
+    if (method === 'roots/list') return { roots: this.#roots.map((r) => ({ ...r })) };
     if (method === HOST_METHODS.browserDownload) {
       const url = (params as { url?: unknown } | undefined)?.url;
       if (typeof url !== 'string') {
@@ -231,8 +245,9 @@ export class Session {
       }
       return this.#ctx.browserDownload(url, { signal });
     }
+    // Sampling, elicitation and anything else: refused at once, so the server never waits on us.
     const shown = method.length > MAX_ECHOED_METHOD_CHARS ? `${method.slice(0, MAX_ECHOED_METHOD_CHARS)}… (${method.length} characters)` : method;
-    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${shown}` });
+    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${shown} (this host does not serve it)` });
   }
 
   #onNotification(method: string, params: unknown): void {
@@ -244,6 +259,16 @@ export class Session {
     } else if (method === 'notifications/message') {
       // MCP logging: { level, logger?, data }.
       this.#pluginLog(() => this.#ctx.logger[mcpLogLevel(p.level)](asText(p.data), typeof p.logger === 'string' ? { logger: p.logger } : undefined));
+    } else if (method === 'notifications/tools/list_changed' && this.#onToolsChanged) {
+      this.#onToolsChanged();
+    } else if (method === 'notifications/progress') {
+      const token = p.progressToken;
+      if ((typeof token !== 'string' && typeof token !== 'number') || typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return;
+      this.#onProgress?.(token, {
+        progress: p.progress,
+        ...(typeof p.total === 'number' && Number.isFinite(p.total) ? { total: p.total } : {}),
+        ...(typeof p.message === 'string' ? { message: asText(p.message) } : {}),
+      });
     } else {
       this.#pluginLog(() => this.#ctx.logger.debug('ignored notification from plugin', { method: asText(method) }));
     }

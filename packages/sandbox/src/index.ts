@@ -1,4 +1,10 @@
 /** The SandboxDriver contract shared by the host and every driver. Every export here is public API. */
+// First: on a Node too old for clawdesk, fail here with UnsupportedNodeError (see require-node.ts).
+// A call, not a side-effect import: the build drops those under `sideEffects`.
+import { assertSupportedNode } from './node-version.js';
+
+assertSupportedNode();
+
 export type {
   CallOptions,
   DispatchOptions,
@@ -11,6 +17,7 @@ export type {
   PermissionName,
   PermissionReport,
   PluginDescription,
+  ProgressReport,
   SandboxContext,
   SandboxDriver,
   SandboxInstance,
@@ -58,3 +65,6 @@ export type { PermissionGap } from './enforcement.js';
 
 export { createInMemoryDriver, simulateCrash } from './in-memory.js';
 export type { InMemoryDriverOptions, InMemoryModuleSource } from './in-memory.js';
+
+export { assertSupportedNode, MIN_NODE_MAJOR, UnsupportedNodeError, unsupportedNode } from './node-version.js';
+export type { RuntimeVersions } from './node-version.js';

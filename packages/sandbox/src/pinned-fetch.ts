@@ -9,6 +9,8 @@ export interface PinnedRequestInit {
   headers?: Record<string, string>;
   body?: Uint8Array | string;
   signal?: AbortSignal;
+  /** Connection pool to use (e.g. one per plugin, destroyed when it stops); default Node's global agent. */
+  agent?: http.Agent;
 }
 
 /**
@@ -25,7 +27,7 @@ export function fetchPinned(url: URL, pinned: PinnedAddress, init: PinnedRequest
   const client = url.protocol === 'https:' ? https : http;
   const method = (init.method ?? 'GET').toUpperCase();
   return new Promise((resolve, reject) => {
-    const request = client.request(url, { method, headers: init.headers, lookup, ...(init.signal ? { signal: init.signal } : {}) }, (res) => {
+    const request = client.request(url, { method, headers: init.headers, lookup, ...(init.signal ? { signal: init.signal } : {}), ...(init.agent ? { agent: init.agent } : {}) }, (res) => {
       const headers = new Headers();
       for (const [name, value] of Object.entries(res.headers)) {
         for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fetchPinned, resolveAllowedHost } from '../src/index.js';
 
@@ -36,5 +36,17 @@ describe('fetchPinned: connects to the pinned address, keeps the name', () => {
     const ok = await resolveAllowedHost('localhost', port, ['localhost', `127.0.0.1:${port}`], { lookup });
     expect(ok.pinned).toEqual({ address: '127.0.0.1', family: 4 });
     expect((await fetchPinned(new URL(`http://localhost:${port}/x`), ok.pinned!)).status).toBe(200);
+  });
+
+  test('an agent given is the pool used: its sockets are the ones kept alive, and destroying it closes them', async () => {
+    const agent = new Agent({ keepAlive: true });
+    const res = await fetchPinned(new URL(`http://pool.invalid:${port}/pooled`), { address: '127.0.0.1', family: 4 }, { agent });
+    expect(await res.text()).toBe('hello /pooled');
+    const pooled = () => Object.values(agent.freeSockets).flat().length;
+    for (let i = 0; i < 100 && pooled() === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(pooled()).toBe(1);
+    const [socket] = Object.values(agent.freeSockets).flat();
+    agent.destroy();
+    expect(socket?.destroyed).toBe(true);
   });
 });

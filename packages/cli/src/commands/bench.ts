@@ -45,7 +45,7 @@ export function createBenchCommand(defaults?: BenchDefaults): Command {
       const n = intFlag(flags, 'n', 1) ?? 1000;
       const input = ref ? jsonArgs(json) : DEFAULT_INPUT;
       const dir = pluginsDir(stringFlag(flags, 'dir'), defaultDir);
-      return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+      return withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') }, async ({ host }) => {
         const targets = ref && tool ? [[ref, tool] as const] : (defaults?.targets ?? []);
         const results: BenchStats[] = [];
         for (const [plugin, name] of targets) {

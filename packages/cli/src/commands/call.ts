@@ -15,7 +15,7 @@ export const call: Command = {
     if (!ref || !tool) throw new UsageError('call needs a plugin and a tool: clawdesk call <plugin> <tool> [json]');
     const input = jsonArgs(json);
     const timeoutMs = intFlag(flags, 'timeout', 1);
-    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') }, async ({ host }) => {
       const name = await loadOne(host, ref);
       const result = await host.callTool(name, tool, input, { signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       out.result(result);

@@ -16,7 +16,7 @@ export const inspect: Command = {
     const ref = args[0];
     if (!ref) throw new UsageError('inspect needs a plugin name or directory: clawdesk inspect <plugin>');
     const dataDir = stringFlag(flags, 'data-dir');
-    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir }, async ({ host, warnings }) => {
+    return withHost({ dirs: lookupDirs(ref, stringFlag(flags, 'dir'), defaultDir), dataDir, configFile: stringFlag(flags, 'config') }, async ({ host, warnings }) => {
       const name = await loadOne(host, ref);
       const info = host.inspect(name);
       const { entry, driver, enforcement, unsupported } = info;
@@ -94,9 +94,11 @@ export const inspect: Command = {
         for (const u of unsupported) byKind.set(u.kind, [...(byKind.get(u.kind) ?? []), u.name]);
         out.line(table([...byKind].map(([kind, names]) => [`  ${out.warn(kind)}`, names.join(', ')])));
       }
-      if (ownWarnings.length) {
+      // The host's warning about those registrations says what the section above shows: once is enough.
+      const otherWarnings = unsupported.length ? ownWarnings.filter((w) => !w.startsWith('ignored, not supported by this host:')) : ownWarnings;
+      if (otherWarnings.length) {
         section(out, 'Warnings at load');
-        for (const w of ownWarnings) out.line(`  ${out.warn('!')} ${w}`);
+        for (const w of otherWarnings) out.line(`  ${out.warn('!')} ${w}`);
       }
       return EXIT.OK;
     });

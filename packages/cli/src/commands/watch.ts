@@ -18,7 +18,7 @@ export const watch: Command = {
       if (out.json) out.raw(`${JSON.stringify({ event: kind, time: new Date().toISOString(), ...fields })}\n`);
       else out.line(`${out.dim(new Date().toLocaleTimeString())} ${text}`);
     };
-    await withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
+    await withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') }, async ({ host }) => {
       host.on('state', (c) =>
         event(
           'state',
