@@ -42,6 +42,7 @@ export interface ProcessDriverOptions {
   isolation?: IsolationMode;
   /** The egress proxy serving each sandboxed plugin's network namespace. */
   egress?: EgressProvider;
+  /**
    * Per plugin name: permissions the operator grants on top of the manifest's (lists unioned,
    * `memoryMb` replaced). Paths may be absolute, e.g. the directory an MCP filesystem server should serve.
    */
