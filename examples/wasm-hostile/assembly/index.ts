@@ -19,6 +19,8 @@ declare function fd_write(fd: u32, iovs: usize, iovsLen: usize, nwritten: usize)
 declare function fd_close(fd: u32): u16;
 @external("wasi_snapshot_preview1", "path_unlink_file")
 declare function path_unlink_file(fd: u32, path: usize, pathLen: usize): u16;
+@external("wasi_snapshot_preview1", "fd_renumber")
+declare function fd_renumber(from: u32, to: u32): u16;
 @external("wasi_snapshot_preview1", "environ_sizes_get")
 declare function environ_sizes_get(count: usize, size: usize): u16;
 
@@ -211,4 +213,52 @@ export function extism_config(): i32 {
 /** `{now}`: the SDK's wall clock (WASI clock_time_get), in ms since the epoch. */
 export function clock(): i32 {
   return output(JSONValue.newObject().setNumber("now", <f64>now()));
+}
+
+/**
+ * `{count}` → opens the first preopen's "." `count` times without closing any (a host-fd leak
+ * if unbounded). `{opened, errno}`: how many opens succeeded and the errno of the first failure (0: none).
+ */
+export function fd_flood(): i32 {
+  const count = <i32>input().getNumber("count", 1000);
+  const dot = String.UTF8.encode(".");
+  const fdOut = new ArrayBuffer(4);
+  let opened = 0;
+  let errno: u16 = 0;
+  for (let i = 0; i < count; i++) {
+    errno = path_open(3, 0, changetype<usize>(dot), dot.byteLength, 2 /* DIRECTORY */, 1 << 1, 0, 0, changetype<usize>(fdOut));
+    if (errno != 0) break;
+    opened++;
+  }
+  return output(JSONValue.newObject().setNumber("opened", opened).setNumber("errno", errno));
+}
+
+/**
+ * `{path, text}` → opens "." in preopen fd 3 (the read-only dir) to get a second fd, moves fd 3
+ * onto it with fd_renumber (a new number, with the preopen's full rights), then tries to create
+ * `path` there and write `text`. `{renumber, open, write}` errnos (0xffff: not tried).
+ */
+export function fs_renumber(): i32 {
+  const args = input();
+  const path = String.UTF8.encode(args.getString("path"));
+  const text = String.UTF8.encode(args.getString("text", "written through fd_renumber"));
+  const dot = String.UTF8.encode(".");
+  const spare = new ArrayBuffer(4);
+  path_open(3, 0, changetype<usize>(dot), dot.byteLength, 2 /* DIRECTORY */, 1 << 1, 0, 0, changetype<usize>(spare));
+  const target = load<u32>(changetype<usize>(spare));
+  const renumber = fd_renumber(3, target);
+  const at: u32 = renumber == 0 ? target : 3;
+  const opened = new ArrayBuffer(4);
+  const open = path_open(at, 1, changetype<usize>(path), path.byteLength, 1 | 8, 1 << 6, 1 << 6, 0, changetype<usize>(opened));
+  let write: u16 = 0xffff;
+  if (open == 0) {
+    const file = load<u32>(changetype<usize>(opened));
+    const iov = new ArrayBuffer(8);
+    const done = new ArrayBuffer(4);
+    store<u32>(changetype<usize>(iov), changetype<usize>(text));
+    store<u32>(changetype<usize>(iov) + 4, text.byteLength);
+    write = fd_write(file, changetype<usize>(iov), 1, changetype<usize>(done));
+    fd_close(file);
+  }
+  return output(JSONValue.newObject().setNumber("renumber", renumber).setNumber("open", open).setNumber("write", write));
 }

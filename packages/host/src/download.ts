@@ -7,7 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { PluginManifest } from '@clawdesk/manifest';
 import {
+  fetchPinned,
   hostAllowed,
+  type HostLookup,
+  type PinnedAddress,
+  resolveAllowedHost,
   CancelledError,
   type DownloadResult,
   isSandboxError,
@@ -68,6 +72,8 @@ export interface DownloadRequest {
   pluginDataDir: string;
   policy: DownloadPolicy;
   signal?: AbortSignal;
+  /** DNS for allowed names (tests inject one); default: the system resolver. */
+  lookup?: HostLookup;
 }
 
 /**
@@ -87,9 +93,10 @@ export async function browserDownload(input: string, req: DownloadRequest): Prom
   }
   try {
     for (let hop = 0; ; hop++) {
-      checkUrl(url, req.manifest);
+      const pinned = await checkUrl(url, req.manifest, req.lookup);
       const referer = refererFor(url, req.manifest);
-      const res = await fetch(url, { redirect: 'manual', signal, headers: referer ? { referer } : {} });
+      // Connect to the address just checked: a second DNS answer must not lead elsewhere.
+      const res = await fetchPinned(url, pinned, { signal, headers: referer ? { referer } : {} });
       const location = res.headers.get('location');
       if (REDIRECTS.has(res.status) && location) {
         await res.body?.cancel();
@@ -117,7 +124,8 @@ export async function browserDownload(input: string, req: DownloadRequest): Prom
   }
 }
 
-function checkUrl(url: URL, manifest: PluginManifest): void {
+/** Refuses what a plugin may not fetch; resolves to the one address the request may connect to. */
+async function checkUrl(url: URL, manifest: PluginManifest, lookup: HostLookup | undefined): Promise<PinnedAddress> {
   // fetch refuses them anyway, repeating them in its message; say why without repeating them.
   if (url.username || url.password) {
     throw new PermissionDeniedError(`browserDownload does not send credentials written in the URL (${shown(url)})`, {
@@ -138,6 +146,15 @@ function checkUrl(url: URL, manifest: PluginManifest): void {
       { plugin: manifest.name, data: { url: shown(url), host: url.host, allowedHosts: [...allowed] } },
     );
   }
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const resolved = await resolveAllowedHost(url.hostname, port, allowed, lookup ? { lookup } : {});
+  if (resolved.reason !== undefined) {
+    throw new PermissionDeniedError(`browserDownload refused ${shown(url)}: ${resolved.reason}`, {
+      plugin: manifest.name,
+      data: { url: shown(url), host: url.host, allowedHosts: [...allowed], reason: resolved.reason },
+    });
+  }
+  return resolved.pinned;
 }
 
 async function saveBody(res: Response, url: URL, req: DownloadRequest, signal: AbortSignal): Promise<DownloadResult> {

@@ -158,7 +158,11 @@ export class PluginCallError extends HostError {
  * Why `host.install(spec)` failed. Every one carries `data.spec` (as given) and, once known,
  * `data.package` (`name@version`):
  * - `CANCELLED`: the install's `signal` aborted (the reason is `cause`); nothing was written.
+ * - `DEPENDENCIES_FAILED`: `npm install` of the plugin's production dependencies failed (`data.exitCode`,
+ *   `data.stderr`, `data.npm`: the npm CLI used) or no npm CLI was found; nothing was written.
  * - `INSTALL_FAILED`: anything else (network, disk, tar); the original is `cause`.
+ * - `INSTALL_UNAVAILABLE`: pacote, the optional peer dependency `install` fetches with, is not
+ *   installed (`data.missing: 'pacote'`, `data.range`); nothing was written.
  * - `INTEGRITY_MISMATCH`: the tarball does not match the expected integrity (`data.expected`, `data.found`).
  * - `INVALID_SPEC`: not `npm:<name>[@<range>]` or `file:<tarball>`, or npm rejects the name or range.
  * - `INVALID_PACKAGE`: the package names itself (package.json `name`) with something that is not an
@@ -169,7 +173,9 @@ export class PluginCallError extends HostError {
  */
 export type InstallErrorCode =
   | 'CANCELLED'
+  | 'DEPENDENCIES_FAILED'
   | 'INSTALL_FAILED'
+  | 'INSTALL_UNAVAILABLE'
   | 'INTEGRITY_MISMATCH'
   | 'INVALID_SPEC'
   | 'INVALID_PACKAGE'

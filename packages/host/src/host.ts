@@ -24,6 +24,7 @@ import {
   LoadFailedError,
   type Logger,
   type PermissionReport,
+  type PluginDescription,
   type SandboxContext,
   type SandboxDriver,
   type SandboxInstance,
@@ -50,11 +51,13 @@ import {
 import { type LogEvent, scopedLogger } from './logger.js';
 import { type HostOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { IN_PROCESS_CALL, type InProcessCall } from './native/driver.js';
-import { type CallTracker, LazySignalOptions, raceCall } from './race.js';
+import { type CallToolOptions, type CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
+import { instantiateWithin, startInstance, startTimeoutOf } from './start.js';
 import { Throttle } from './throttle.js';
 import { compileValidators } from './validate.js';
+import { followDescription, mergeTools } from './described.js';
 import { type InstalledEvent, type InstallOptions, installPlugin } from './install.js';
 import { type PluginWatcher, type WatchOptions, watchPlugins } from './watch.js';
 
@@ -68,13 +71,6 @@ export interface LoadOptions {
 export interface ReloadOptions {
   /** Use this manifest instead of re-reading the plugin's directory. */
   manifest?: PluginManifest;
-}
-
-export interface CallToolOptions {
-  /** Cancels the call (including time queued by `minCallIntervalMs`); rejects with `CancelledError`. */
-  signal?: AbortSignal;
-  /** Overrides the manifest's `timeoutMs` for this call. */
-  timeoutMs?: number;
 }
 
 const NO_OPTIONS: CallToolOptions = Object.freeze({});
@@ -573,13 +569,13 @@ export class PluginHost extends EventEmitter<HostEvents> {
       browserDownload: (url, o) => browserDownload(url, { manifest, pluginDataDir: dataDir, policy, ...(o?.signal ? { signal: o.signal } : {}) }),
     };
     let instance: SandboxInstance;
+    let described: PluginDescription;
     try {
-      instance = await this.#instantiate(driver, manifest, ctx);
+      ({ instance, described } = await startInstance(this.#deadlines, driver, manifest, ctx, startTimeoutOf(manifest, this.#o.startTimeoutMs)));
     } catch (error) {
       throw asLoadError(error, where);
     }
     try {
-      const described = await raceCall(this.#deadlines, where, manifest.timeoutMs, undefined, () => instance.describe());
       const tools = mergeTools(manifest.tools, described.tools);
       for (const t of manifest.tools) {
         if (!tools.has(t.name)) logger.warn(`manifest declares tool "${t.name}" but the plugin does not offer it`);
@@ -589,7 +585,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       }
       let validators: Map<string, ValidateFunction>;
       try {
-        validators = compileValidators([...tools.values()]);
+        validators = compileValidators([...tools.values()], logger);
       } catch (error) {
         throw new LoadFailedError((error as Error).message, { ...where, cause: error });
       }
@@ -616,25 +612,11 @@ export class PluginHost extends EventEmitter<HostEvents> {
         restartTimer: undefined,
         retired: false,
       };
-      gen.unsubscribe = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+      this.#follow(m, gen, instance);
       return gen;
     } catch (error) {
       await instance.dispose().catch(() => {});
       throw asLoadError(error, where);
-    }
-  }
-
-  /** `driver.instantiate` bounded by the manifest's `timeoutMs`; an instance that arrives too late is disposed. */
-  async #instantiate(driver: SandboxDriver, manifest: PluginManifest, ctx: SandboxContext): Promise<SandboxInstance> {
-    let pending: Promise<SandboxInstance> | undefined;
-    try {
-      return await raceCall(this.#deadlines, { plugin: manifest.name, driver: driver.kind }, manifest.timeoutMs, undefined, (o) => {
-        pending = driver.instantiate(manifest, ctx, { signal: o.signal });
-        return pending;
-      });
-    } catch (error) {
-      void pending?.then((late) => late.dispose(), () => {});
-      throw error;
     }
   }
 
@@ -727,11 +709,18 @@ export class PluginHost extends EventEmitter<HostEvents> {
     }, restartInMs);
   }
 
+  /** Listens to the instance's exit and, if it can announce one, to its description changing. */
+  #follow(m: Managed, gen: Generation, instance: SandboxInstance): void {
+    const offExit = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+    const offDescription = followDescription(instance, gen, () => !gen.retired && m.gen === gen, (tools) => this.registry.update(m.name, { tools }));
+    gen.unsubscribe = () => (offExit(), offDescription());
+  }
+
   async #restart(m: Managed, gen: Generation, attempt: number): Promise<void> {
     if (gen.retired || m.gen !== gen || this.registry.get(m.name)?.state !== 'active') return;
     let instance: SandboxInstance;
     try {
-      instance = await this.#instantiate(gen.driver, gen.manifest, gen.ctx);
+      instance = await instantiateWithin(this.#deadlines, gen.driver, gen.manifest, gen.ctx, startTimeoutOf(gen.manifest, this.#o.startTimeoutMs));
     } catch (error) {
       this.#emitError({ operation: 'restart', plugin: m.name, error: error as Error });
       // A restart that fails counts as one more crash.
@@ -743,7 +732,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       return;
     }
     gen.instance = instance;
-    gen.unsubscribe = instance.onExit((info) => this.#onExit(m, gen, instance, info));
+    this.#follow(m, gen, instance);
     gen.ready.resolve(instance);
     this.emit('restart', { plugin: m.name, attempt });
   }
@@ -784,7 +773,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     const { signal } = opts;
     if (signal?.aborted) throw new CancelledError({ ...where, reason: signal.reason });
     const start = (current: Generation) =>
-      raceCall(this.#deadlines, where, timeoutMs, signal, (o, started) => this.#send(current, kind, name, input, o, started), current.tracker);
+      raceCall(this.#deadlines, where, timeoutMs, opts, (o, started) => this.#send(current, kind, name, input, o, started), current.tracker);
     const queued = m.throttle.wait(intervalMs, signal);
     if (!queued) return start(gen);
     return queued.then(
@@ -802,7 +791,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     if (instance) return deliver(instance, kind, name, input, o);
     return gen.ready.promise.then((next) => {
       const timeoutMs = Math.max(1, o.timeoutMs - (performance.now() - started));
-      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, () => o.signal));
+      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, () => o.signal, o.onProgress));
     });
   }
 
@@ -867,17 +856,6 @@ function deliver(instance: SandboxInstance, kind: 'tool' | 'hook', name: string,
 }
 
 /** Described tools win; a tool the manifest also declares lends its schema/description where missing. */
-function mergeTools(declared: readonly ToolDef[], described: readonly ToolDef[]): Map<string, ToolDef> {
-  const byName = new Map(declared.map((t) => [t.name, t]));
-  const out = new Map<string, ToolDef>();
-  for (const t of described) {
-    const d = byName.get(t.name);
-    const inputSchema = t.inputSchema ?? d?.inputSchema;
-    out.set(t.name, { name: t.name, description: t.description || d?.description || '', ...(inputSchema ? { inputSchema } : {}) });
-  }
-  return out;
-}
-
 function asLoadError(error: unknown, where: { plugin: string; driver: string }): Error {
   if (isSandboxError(error) || error instanceof HostError) return wrapCallError(error, where);
   return new LoadFailedError((error as Error)?.message ?? String(error), { ...where, cause: error });

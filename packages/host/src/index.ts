@@ -1,7 +1,9 @@
 /** @clawdesk/host — every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { createHost } from './host.js';
+export type { CallToolOptions } from './race.js';
 export type {
-  CallToolOptions,
   ChannelHandle,
   CrashEvent,
   HookOutcome,
@@ -17,6 +19,7 @@ export type {
 } from './host.js';
 
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './options.js';
+export { DEFAULT_START_TIMEOUT_MS } from './start.js';
 export type { HostOptions } from './options.js';
 
 export { createNativeDriver } from './native/driver.js';

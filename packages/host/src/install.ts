@@ -1,32 +1,43 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadManifest, ManifestError, type PluginManifest } from '@clawdesk/manifest';
+import { loadManifest, MANIFEST_FILE, ManifestError, mcpServerManifestDoc, type McpServerManifestOptions, type PluginManifest } from '@clawdesk/manifest';
 import { type RegistryEntry, RegistryError } from '@clawdesk/registry';
 import { isSandboxError } from '@clawdesk/sandbox';
 import type { PacoteManifest, PacoteOptions } from 'pacote';
+import { loadPacote } from './pacote-loader.js';
 import { KeyedLock } from './async.js';
 import { HostError, InstallError, type InstallErrorCode, InvalidOptionsError } from './errors.js';
+import { DependencyInstallFailure, type DependencyInstallOptions, dependencyCount, installDependencies } from './install-deps.js';
 import type { PluginLifecycle } from './watch.js';
 
-export type InstallPhase = 'resolve' | 'fetch' | 'cached' | 'extract' | 'validate' | 'load';
+export type InstallPhase = 'resolve' | 'fetch' | 'cached' | 'extract' | 'validate' | 'dependencies' | 'load';
 
 export interface InstallProgress {
-  /** `resolve` → `fetch` (or `cached`: the tarball came from the local cache) → `extract` → `validate` → `load`. */
+  /**
+   * `resolve` → `fetch` (or `cached`: the tarball came from the local cache) → `extract` → `validate`
+   * → `dependencies` (only when the package has any: first the count, then npm's lines) → `load`.
+   */
   phase: InstallPhase;
   detail?: string;
 }
 
-export interface InstallOptions {
+export interface InstallOptions extends DependencyInstallOptions {
   /** Plugins directory to install into (as `<dir>/<package name>`). Default: the host's first `pluginDirs` entry. */
   dir?: string;
   /** Cancels the install (`CANCELLED`); nothing is left behind. */
   signal?: AbortSignal;
   onProgress?(progress: InstallProgress): void;
-  /** npm registry URL for `npm:` specs. Default `https://registry.npmjs.org/`. */
+  /** npm registry URL for `npm:` specs and the plugin's dependencies. Default `https://registry.npmjs.org/` (dependencies: your npm config). */
   registry?: string;
   /** Expected SRI of the tarball (`sha512-…`), checked on top of the registry's own. */
   integrity?: string;
+  /**
+   * The package is an MCP stdio server with no clawdesk manifest: write a `plugin.json5` for it
+   * from its `bin` (`mcpServerManifestDoc` of `@clawdesk/manifest`), with these args and name.
+   * A package that has a manifest keeps its own.
+   */
+  mcp?: McpServerManifestOptions;
 }
 
 /** Payload of the host's 'installed' event. */
@@ -86,7 +97,7 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
   let pkg: string | undefined;
   try {
     checkAborted();
-    const { default: pacote } = await import('pacote');
+    const pacote = await loadPacote(spec);
     progress('resolve', spec);
     const found: PacoteManifest = await pacote.manifest(fetchSpec, base);
     // The name comes from the package itself (a tarball's package.json, a registry's packument) and
@@ -127,10 +138,14 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
     progress('validate', pkg);
     let manifest: PluginManifest;
     try {
-      manifest = await loadManifest(staged);
+      manifest = await loadManifest(staged).catch(async (error: unknown) => {
+        if (!(opts.mcp && error instanceof ManifestError && error.code === 'MANIFEST_NOT_FOUND')) throw error;
+        await writeMcpManifest(staged!, opts.mcp);
+        return loadManifest(staged!);
+      });
     } catch (error) {
       if (error instanceof ManifestError && error.code === 'MANIFEST_NOT_FOUND') {
-        throw new InstallError('NO_MANIFEST', `package ${pkg} is not a clawdesk plugin: it has neither plugin.json5 nor openclaw.plugin.json`, {
+        throw new InstallError('NO_MANIFEST', `package ${pkg} is not a clawdesk plugin: it has neither plugin.json5 nor openclaw.plugin.json (an MCP stdio server can be installed with the mcp option, clawdesk install --mcp)`, {
           spec,
           data: { package: pkg },
         });
@@ -138,6 +153,22 @@ export async function installPlugin(target: PluginLifecycle, spec: string, opts:
       throw error;
     }
     checkAborted();
+
+    const deps = await dependencyCount(staged);
+    if (deps > 0) {
+      progress('dependencies', `${deps} ${deps === 1 ? 'dependency' : 'dependencies'} of ${pkg}`);
+      await installDependencies({
+        dir: staged,
+        cache: base.cache as string,
+        registry: opts.registry,
+        signal,
+        ...(opts.allowScripts === undefined ? {} : { allowScripts: opts.allowScripts }),
+        ...(opts.dependencyOverrides === undefined ? {} : { dependencyOverrides: opts.dependencyOverrides }),
+        ...(opts.npm === undefined ? {} : { npm: opts.npm }),
+        onLine: (line) => progress('dependencies', line),
+      });
+      checkAborted();
+    }
 
     const dest = path.join(dir, safeName(found.name));
     const from = staged;
@@ -238,6 +269,13 @@ function installError(error: unknown, spec: string, pkg: string | undefined, opt
   const make = (code: InstallErrorCode, message: string, data: Record<string, unknown> = {}) =>
     new InstallError(code, message, { spec, cause: error, data: { ...(pkg ? { package: pkg } : {}), ...data } });
   if (signal?.aborted) return make('CANCELLED', `install of ${spec} was cancelled`);
+  if (error instanceof DependencyInstallFailure) {
+    return make('DEPENDENCIES_FAILED', `cannot install the dependencies of ${pkg ?? spec}: ${error.message}`, {
+      ...(error.detail.exitCode === undefined ? {} : { exitCode: error.detail.exitCode }),
+      ...(error.detail.npm === undefined ? {} : { npm: error.detail.npm }),
+      ...(error.detail.stderr === undefined ? {} : { stderr: error.detail.stderr }),
+    });
+  }
   const registry = opts.registry ?? 'https://registry.npmjs.org/';
   switch (e.code) {
     case 'E404':
@@ -271,4 +309,12 @@ function packageName(spec: string): string {
   const rest = spec.replace(/^npm:/, '');
   const at = rest.indexOf('@', 1);
   return at === -1 ? rest : rest.slice(0, at);
+}
+
+/** Writes the `plugin.json5` synthesized from the staged package's `bin`, saying where it came from. */
+async function writeMcpManifest(dir: string, options: McpServerManifestOptions): Promise<void> {
+  const pkgFile = path.join(dir, 'package.json');
+  const doc = mcpServerManifestDoc(JSON.parse(await readFile(pkgFile, 'utf8')), options, pkgFile);
+  const text = `// Written by clawdesk install --mcp from package.json "bin": an MCP stdio server as a process plugin.\n${JSON.stringify(doc, null, 2)}\n`;
+  await writeFile(path.join(dir, MANIFEST_FILE), text, { flag: 'wx' });
 }

@@ -6,6 +6,7 @@ import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from './download.js';
 import { InvalidOptionsError } from './errors.js';
 import { silentLogger } from './logger.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart.js';
+import { DEFAULT_START_TIMEOUT_MS } from './start.js';
 
 export interface HostOptions {
   /**
@@ -35,6 +36,11 @@ export interface HostOptions {
    * disposing anyway; calls still running then reject with `DISPOSED`. Default 5000 ms.
    */
   drainTimeoutMs?: number;
+  /**
+   * Time a plugin has to start (spawn + handshake + describe) when its manifest sets no
+   * `startTimeoutMs`; separate from each call's `timeoutMs`. Default 15000 ms.
+   */
+  startTimeoutMs?: number;
 }
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
@@ -51,6 +57,8 @@ export interface ResolvedOptions {
   download: DownloadPolicy;
   config: (plugin: string) => Record<string, unknown> | undefined;
   drainTimeoutMs: number;
+  /** Undefined when createHost was given none: each driver's own start limit then applies, within the host's default. */
+  startTimeoutMs: number | undefined;
 }
 
 export function resolveOptions(o: HostOptions): ResolvedOptions {
@@ -77,6 +85,11 @@ export function resolveOptions(o: HostOptions): ResolvedOptions {
   checkNumber('download.maxTotalBytes', download.maxTotalBytes, 0);
   const drainTimeoutMs = o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   checkNumber('drainTimeoutMs', drainTimeoutMs, 0);
+  const startTimeoutMs = o.startTimeoutMs;
+  if (startTimeoutMs !== undefined) {
+    checkNumber('startTimeoutMs', startTimeoutMs, 1);
+    if (startTimeoutMs > 2 ** 31 - 1) throw new InvalidOptionsError('startTimeoutMs', 'at most 2147483647 ms', startTimeoutMs);
+  }
   return {
     drivers: [...o.drivers],
     hostVersion: o.hostVersion,
@@ -88,6 +101,7 @@ export function resolveOptions(o: HostOptions): ResolvedOptions {
     download,
     config: o.config ?? (() => undefined),
     drainTimeoutMs,
+    startTimeoutMs,
   };
 }
 

@@ -1,6 +1,16 @@
-import { type CallOptions, CancelledError, TimeoutError } from '@clawdesk/sandbox';
+import { type CallOptions, CancelledError, type ProgressReport, TimeoutError } from '@clawdesk/sandbox';
 import type { Deadlines } from './deadlines.js';
 import { type CallSite, wrapCallError } from './errors.js';
+
+/** What a caller of `callTool` (and hooks) may pass. */
+export interface CallToolOptions {
+  /** Cancels the call (including time queued by `minCallIntervalMs`); rejects with `CancelledError`. */
+  signal?: AbortSignal;
+  /** Overrides the manifest's `timeoutMs` for this call. */
+  timeoutMs?: number;
+  /** The plugin's progress reports while the call runs (drivers that carry them: process, remote); none after it settled. */
+  onProgress?: (progress: ProgressReport) => void;
+}
 
 /** Calls in flight, each as the function that fails it (used to give up on a drain). */
 export interface CallTracker {
@@ -20,10 +30,12 @@ export function raceCall<T>(
   deadlines: Deadlines,
   where: CallSite,
   timeoutMs: number,
-  signal: AbortSignal | undefined,
+  caller: Pick<CallToolOptions, 'signal' | 'onProgress'> | undefined,
   run: (opts: CallOptions, started: number) => Promise<T>,
   tracker?: CallTracker,
 ): Promise<T> {
+  const signal = caller?.signal;
+  const progress = caller?.onProgress;
   return new Promise<T>((resolve, reject) => {
     const started = performance.now();
     // Created only when someone reads `opts.signal`: an in-process plugin that never looks costs no AbortController.
@@ -51,11 +63,15 @@ export function raceCall<T>(
     tracker?.calls.add(fail);
     const deadline = deadlines.add(timeoutMs, timedOut);
     signal?.addEventListener('abort', onAbort, { once: true });
-    const opts = new LazySignalOptions(timeoutMs, () => {
-      controller ??= new AbortController();
-      if (failure && !controller.signal.aborted) controller.abort(failure);
-      return controller.signal;
-    });
+    const opts = new LazySignalOptions(
+      timeoutMs,
+      () => {
+        controller ??= new AbortController();
+        if (failure && !controller.signal.aborted) controller.abort(failure);
+        return controller.signal;
+      },
+      progress && ((p: ProgressReport) => void (settled || progress(p))),
+    );
     let pending: Promise<T>;
     try {
       pending = run(opts, started);
@@ -75,6 +91,7 @@ export class LazySignalOptions implements CallOptions {
   constructor(
     readonly timeoutMs: number,
     signal: () => AbortSignal,
+    readonly onProgress?: ((progress: ProgressReport) => void) | undefined,
   ) {
     this.#signal = signal;
   }

@@ -7,6 +7,7 @@ test('the public runtime surface of @clawdesk/host is exactly this list', () => 
     'DEFAULT_DOWNLOAD_POLICY',
     'DEFAULT_DRAIN_TIMEOUT_MS',
     'DEFAULT_RESTART_POLICY',
+    'DEFAULT_START_TIMEOUT_MS',
     'DRIVER_PACKAGES',
     'DownloadFailedError',
     'DriverMissingError',
@@ -27,5 +28,6 @@ test('the public runtime surface of @clawdesk/host is exactly this list', () => 
 test('the documented defaults hold', () => {
   expect(api.DEFAULT_RESTART_POLICY).toEqual({ initialDelayMs: 100, factor: 2, maxDelayMs: 5000, maxCrashes: 5, windowMs: 60_000 });
   expect(api.DEFAULT_DRAIN_TIMEOUT_MS).toBe(5000);
+  expect(api.DEFAULT_START_TIMEOUT_MS).toBe(15_000);
   expect(api.DEFAULT_DOWNLOAD_POLICY).toEqual({ maxBytes: 50 * 1024 * 1024, maxRedirects: 5, timeoutMs: 120_000, maxTotalBytes: 1024 * 1024 * 1024 });
 });

@@ -232,8 +232,10 @@ describe('calling tools', () => {
       const results = await Promise.all([0, 1, 2, 3].map((i) => host.callTool('limited', 'tick', { i })));
       expect(results.map((r) => r.structuredContent)).toEqual([0, 1, 2, 3]);
       expect(starts.map((s) => s.i)).toEqual([0, 1, 2, 3]);
+      // The host spaces releases by 100 ms; the plugin sees each start a few event-loop turns later,
+      // and the first (released at once) can see more of them than the next, on a loaded machine.
       for (let k = 1; k < starts.length; k++) {
-        expect((starts[k]?.at ?? 0) - (starts[k - 1]?.at ?? 0)).toBeGreaterThanOrEqual(99);
+        expect((starts[k]?.at ?? 0) - (starts[k - 1]?.at ?? 0)).toBeGreaterThanOrEqual(90);
       }
     });
   });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import type { PluginModule } from '@clawdesk/sandbox';
 import type { DownloadPolicy } from '../src/index.js';
+import { browserDownload, DEFAULT_DOWNLOAD_POLICY } from '../src/download.js';
 import { manifest, type TestHost, withHost } from './helpers.js';
 
 const REFERER = 'https://app.example/page';
@@ -212,5 +214,34 @@ describe('browserDownload', () => {
       expect((await get(t, 'strict', `http://127.0.0.1:${port}/file.txt`)).error?.code).toBe('PERMISSION_DENIED');
       expect((await get(t, 'ported', `http://127.0.0.1:${port}/file.txt`)).ok?.sha256).toBeDefined();
     });
+  });
+});
+
+describe('allowed names are resolved, kept off private addresses, and pinned', () => {
+  const lookupTo = (address: string) => async () => [{ address, family: 4 }];
+  const request = (allowedHosts: string[], lookup: () => Promise<{ address: string; family: number }[]>, dataDir: string) => ({
+    manifest: dlManifest('pinned', allowedHosts),
+    pluginDataDir: dataDir,
+    policy: { ...DEFAULT_DOWNLOAD_POLICY, timeoutMs: 5000 },
+    lookup,
+  });
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(path.join(tmpdir(), 'clawdesk-dl-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('a listed name that resolves to loopback is PERMISSION_DENIED, and the server never sees a request', async () => {
+    const before = seenReferers.length;
+    const error = await browserDownload(`http://cdn.test:${port}/file.txt`, request(['cdn.test'], lookupTo('127.0.0.1'), dataDir)).then(
+      () => undefined,
+      (e: Error & { code?: string; data?: Record<string, unknown> }) => e,
+    );
+    expect(error?.code).toBe('PERMISSION_DENIED');
+    expect(error?.message).toContain('cdn.test resolves to 127.0.0.1, a loopback, private or link-local address that is not itself in allowedHosts');
+    expect(seenReferers.length).toBe(before);
+  });
+
+  test('with that address listed too, the download connects to the address resolved, sending the name as Host', async () => {
+    const result = await browserDownload(`http://cdn.test:${port}/unique/7`, request(['cdn.test', '127.0.0.1'], lookupTo('127.0.0.1'), dataDir));
+    expect(result.bytes).toBe(4096);
   });
 });

@@ -18,6 +18,7 @@ export function manifest(name: string, over: Partial<PluginManifest> & { toolNam
     runtime: 'node',
     sandbox: 'native',
     entry: './index.js',
+    args: [],
     capabilities: ['tool_call'],
     channels: [],
     slots: [],
@@ -123,4 +124,28 @@ export function abortable(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     }, { once: true });
   });
+}
+
+/**
+ * The source of a bare MCP stdio server (no SDK, nothing to install) whose tools answer
+ * `answer(name, args)`, which is source text; `before` runs first (e.g. a slow start).
+ */
+export function mcpServerSource(opts: { name: string; tools: string[]; answer: string; imports?: string; before?: string }): string {
+  return [
+    opts.imports ?? '',
+    "import readline from 'node:readline';",
+    opts.before ?? '',
+    'const send = (m) => process.stdout.write(JSON.stringify(m) + "\\n");',
+    `const tools = ${JSON.stringify(opts.tools.map((t) => ({ name: t, description: t, inputSchema: { type: 'object' } })))};`,
+    `const answer = ${opts.answer};`,
+    'readline.createInterface({ input: process.stdin }).on("line", (line) => {',
+    '  const m = JSON.parse(line);',
+    '  if (m.id === undefined) return;',
+    `  if (m.method === "initialize") send({ jsonrpc: "2.0", id: m.id, result: { protocolVersion: "2025-06-18", capabilities: { tools: {} }, serverInfo: { name: ${JSON.stringify(opts.name)}, version: "1.0.0" } } });`,
+    '  else if (m.method === "tools/list") send({ jsonrpc: "2.0", id: m.id, result: { tools } });',
+    '  else if (m.method === "tools/call") send({ jsonrpc: "2.0", id: m.id, result: { content: [{ type: "text", text: String(answer(m.params.name, m.params.arguments)) }] } });',
+    '  else send({ jsonrpc: "2.0", id: m.id, error: { code: -32601, message: "no " + m.method } });',
+    '});',
+    '',
+  ].join('\n');
 }

@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { PluginManifest } from '@clawdesk/manifest';
+import { NOTHING_ENFORCED, type SandboxDriver } from '@clawdesk/sandbox';
 import { createNativeDriver, type InstalledEvent, type InstallProgress, type PluginHost } from '../src/index.js';
 import { rejection, sleep, tempDir, withHost, writeTree } from './helpers.js';
 
@@ -95,12 +97,14 @@ beforeAll(async () => {
     src('src/greeter-1.3.0-rc.1', pluginPackage(`${SCOPE}/greeter`, 'greeter', '1.3.0-rc.1', "throw new Error('1.3.0-rc.1 is broken');\n")),
     src('src/not-a-plugin', { 'package.json': JSON.stringify({ name: `${SCOPE}/not-a-plugin`, version: '1.0.0' }), 'index.js': 'module.exports = 1;\n' }),
     src('src/tampered', pluginPackage(`${SCOPE}/tampered`, 'tampered', '1.0.0')),
+    src('src/mcp-server', { 'package.json': JSON.stringify({ name: `${SCOPE}/mcp-server`, version: '3.1.0', bin: { 'mcp-server': 'bin/server.js' } }), 'bin/server.js': '// an MCP stdio server\n' }),
   ];
-  const [g100, g110, g200, broken, notPlugin, tampered] = await npmPack(dirs, path.join(work, 'out'));
+  const [g100, g110, g200, broken, notPlugin, tampered, mcpServer] = await npmPack(dirs, path.join(work, 'out'));
   const packed = (file: string | undefined): Packed => ({ file: file as string, integrity: sri(file as string) });
   catalog = {
     [`${SCOPE}/greeter`]: { '1.0.0': packed(g100), '1.1.0': packed(g110), '2.0.0': packed(g200), '1.3.0-rc.1': packed(broken) },
     [`${SCOPE}/not-a-plugin`]: { '1.0.0': packed(notPlugin) },
+    [`${SCOPE}/mcp-server`]: { '3.1.0': packed(mcpServer) },
     // The registry claims other bytes than it serves.
     [`${SCOPE}/tampered`]: { '1.0.0': { file: tampered as string, integrity: sri(g100 as string) } },
   };
@@ -250,6 +254,35 @@ describe('host.install', () => {
     });
   });
 
+  test('mcp: a package with a bin and no manifest gets a plugin.json5 for it, and loads as a process plugin', async () => {
+    // A driver that takes process plugins and records what it was asked to run: the manifest is what is under test.
+    const ran: PluginManifest[] = [];
+    const recording: SandboxDriver = {
+      kind: 'process',
+      packageName: 'test',
+      supports: (m) => m.sandbox === 'process',
+      enforcement: () => NOTHING_ENFORCED,
+      instantiate: async (m) => {
+        ran.push(m);
+        return { describe: async () => ({ tools: [], hooks: [] }), callTool: async () => ({ content: [] }), dispatch: async () => null, dispose: async () => {}, onExit: () => () => {} };
+      },
+    };
+    const plugins = tempDir('clawdesk-plugins-');
+    try {
+      await withHost({ drivers: [recording, createNativeDriver()], pluginDirs: [plugins] }, async ({ host }) => {
+        const entry = await host.install(`file:${tarball(`${SCOPE}/mcp-server`, '3.1.0')}`, { mcp: { name: 'srv', args: ['--root', '${dataDir}'] } });
+        expect(entry).toMatchObject({ name: 'srv', state: 'active', manifest: { version: '3.1.0', sandbox: 'process', runtime: 'node', entry: './bin/server.js', args: ['--root', '${dataDir}'] } });
+        expect(ran.map((m) => m.name)).toEqual(['srv']);
+        expect(readFileSync(path.join(entry.manifest.dir, 'plugin.json5'), 'utf8')).toMatch(/^\/\/ Written by clawdesk install --mcp/);
+        // A package with a manifest of its own keeps it.
+        const own = await host.install(`file:${tarball(`${SCOPE}/greeter`, '1.0.0')}`, { mcp: { name: 'ignored' } });
+        expect(own).toMatchObject({ name: 'greeter', manifest: { sandbox: 'native' } });
+      });
+    } finally {
+      rmSync(plugins, { recursive: true, force: true });
+    }
+  });
+
   test('the dir option overrides pluginDirs', async () => {
     const elsewhere = tempDir('clawdesk-elsewhere-');
     try {
@@ -316,7 +349,7 @@ describe('host.install', () => {
       name: 'a package without plugin.json5 or openclaw.plugin.json is NO_MANIFEST naming the package',
       spec: () => `npm:${SCOPE}/not-a-plugin`,
       code: 'NO_MANIFEST',
-      message: /^package @clawdesk-test\/not-a-plugin@1\.0\.0 is not a clawdesk plugin: it has neither plugin\.json5 nor openclaw\.plugin\.json$/,
+      message: /^package @clawdesk-test\/not-a-plugin@1\.0\.0 is not a clawdesk plugin: it has neither plugin\.json5 nor openclaw\.plugin\.json \(an MCP stdio server can be installed with the mcp option, clawdesk install --mcp\)$/,
       data: { package: `${SCOPE}/not-a-plugin@1.0.0` },
     },
     {

@@ -168,7 +168,7 @@ describe('lifecycle', () => {
     });
   });
 
-  test('a sandbox that takes longer than timeoutMs to start fails the load with TIMEOUT, and is disposed when it finally arrives', async () => {
+  test('a sandbox that takes longer than startTimeoutMs to start fails the load with TIMEOUT, and is disposed when it finally arrives', async () => {
     let disposed = false;
     let abortedOnArrival: boolean | undefined;
     const slowDriver: SandboxDriver = {
@@ -189,8 +189,8 @@ describe('lifecycle', () => {
       },
     };
     await withHost({ drivers: [slowDriver] }, async ({ host }) => {
-      const err = await rejection(host.load(manifest('slowpoke', { timeoutMs: 100 })));
-      expect(err).toMatchObject({ code: 'TIMEOUT', plugin: 'slowpoke', driver: 'process', data: { timeoutMs: 100 } });
+      const err = await rejection(host.load(manifest('slowpoke', { startTimeoutMs: 100 })));
+      expect(err).toMatchObject({ code: 'TIMEOUT', plugin: 'slowpoke', driver: 'process', data: { timeoutMs: 100, phase: 'start', startTimeoutMs: 100 } });
       expect(host.get('slowpoke')?.state).toBe('failed');
       await until(() => disposed, 5000, 'late instance disposed');
       expect(abortedOnArrival).toBe(true);

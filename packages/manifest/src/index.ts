@@ -13,6 +13,9 @@ export type { Capability, ManifestFormat, Runtime, SandboxKind, Slot } from './k
 export { loadManifest } from './load.js';
 export type { LoadedManifest, LoadManifestOptions, ManifestLogger } from './load.js';
 
+export { mcpServerManifest, mcpServerManifestDoc } from './mcp-server.js';
+export type { McpServerManifestOptions } from './mcp-server.js';
+
 export { parseManifest } from './parse.js';
 
 export { scanPlugins } from './scan.js';

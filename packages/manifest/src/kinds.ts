@@ -3,7 +3,8 @@
 export const RUNTIMES = ['node', 'bun', 'deno', 'wasm'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-export const SANDBOX_KINDS = ['wasm', 'process', 'native'] as const;
+/** `remote`: an MCP server over Streamable HTTP at the manifest's `url` (driver in `@clawdesk/mcp`). */
+export const SANDBOX_KINDS = ['wasm', 'process', 'native', 'remote'] as const;
 export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 
 export const CAPABILITIES = ['tool_call', 'message_transform', 'channel_adapter', 'event_listener'] as const;

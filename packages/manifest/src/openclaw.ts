@@ -22,8 +22,10 @@ const KIND_SLOTS = new Map<string, Slot>([
  * - `id` is the identifier and `name` the display name; without `id`, `name` stays the identifier
  *   (older manifests, as rsclaw reads them).
  * - `kind` fills `slots` when every kind is one we know; otherwise it stays in `extra`.
- * - `version` and `entry` come from the sibling `package.json` (`version`, `openclaw.extensions[0]`)
- *   when the manifest lacks them.
+ * - `version` is the sibling `package.json`'s whenever it has one: that is the version npm installed,
+ *   and several published plugins ship an `openclaw.plugin.json` whose `version` was never bumped.
+ *   The manifest's own `version` counts only without a package.json version.
+ * - `entry` comes from `package.json` (`openclaw.extensions[0]`) when the manifest lacks one.
  * Everything else (configSchema, channels, contracts, skills, uiHints…) passes through unchanged.
  */
 export function fromOpenClaw(doc: Record<string, unknown>, packageJson: unknown): OpenClawMapping {
@@ -53,7 +55,7 @@ export function fromOpenClaw(doc: Record<string, unknown>, packageJson: unknown)
   }
 
   const pkg = isRecord(packageJson) ? packageJson : {};
-  if (input['version'] === undefined && pkg['version'] !== undefined) {
+  if (pkg['version'] !== undefined) {
     input['version'] = pkg['version'];
     renames.set('version', 'package.json:version');
   }

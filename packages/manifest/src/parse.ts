@@ -2,7 +2,7 @@ import JSON5 from 'json5';
 import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH } from './constants.js';
 import { ManifestError, reasonOf } from './errors.js';
 import type { PluginManifest } from './schema.js';
-import { validateManifest, type ParseManifestOptions } from './validate.js';
+import { formatPath, validateManifest, type ParseManifestOptions } from './validate.js';
 
 /**
  * Parses manifest text (JSON5; OpenClaw's JSON is a subset) and validates it.
@@ -26,16 +26,26 @@ export function parseDocument(text: string, file: string): unknown {
   return value;
 }
 
-/** Refuses documents nested past MAX_MANIFEST_DEPTH, naming the top-level field; iterative, so it cannot overflow itself. */
+/** How many path segments a depth problem names before it abbreviates the rest with `…`. */
+const DEPTH_PATH_SEGMENTS = 12;
+
+/**
+ * Refuses documents nested past MAX_MANIFEST_DEPTH, at the path of the value that is too deep
+ * (`tools[0].inputSchema.properties.a…`), so the user can find it; iterative, so it cannot overflow itself.
+ */
 function checkDepth(root: unknown, file: string): void {
-  const stack: { value: unknown; depth: number; field: string }[] = [{ value: root, depth: 0, field: '' }];
+  const stack: { value: unknown; path: readonly (string | number)[] }[] = [{ value: root, path: [] }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, depth, field } = item;
+    const { value, path } = item;
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_MANIFEST_DEPTH) {
-      throw new ManifestError('MANIFEST_INVALID', file, [{ path: field, message: `nested more than ${MAX_MANIFEST_DEPTH} levels deep` }]);
+    if (path.length >= MAX_MANIFEST_DEPTH) {
+      const shown = formatPath(path.slice(0, DEPTH_PATH_SEGMENTS));
+      throw new ManifestError('MANIFEST_INVALID', file, [
+        { path: path.length > DEPTH_PATH_SEGMENTS ? `${shown}…` : shown, message: `nested more than ${MAX_MANIFEST_DEPTH} levels deep` },
+      ]);
     }
-    for (const [key, child] of Object.entries(value)) stack.push({ value: child, depth: depth + 1, field: depth === 0 ? key : field });
+    const isArray = Array.isArray(value);
+    for (const [key, child] of Object.entries(value)) stack.push({ value: child, path: [...path, isArray ? Number(key) : key] });
   }
 }
 

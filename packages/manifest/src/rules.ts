@@ -72,6 +72,14 @@ function sandboxFitsRuntime(doc: Doc): RuleProblem[] {
   return [];
 }
 
+/** A remote plugin is its URL; any other kind runs a local entry, so a URL there would be ignored silently. */
+function urlFitsSandbox(doc: Doc): RuleProblem[] {
+  const hasUrl = doc['url'] !== undefined;
+  if (doc['sandbox'] === 'remote' && !hasUrl) return [{ path: ['url'], message: 'is required with sandbox "remote" (the MCP endpoint, e.g. "https://tools.example.com/mcp")' }];
+  if (doc['sandbox'] !== 'remote' && hasUrl) return [{ path: ['url'], message: `is only for sandbox "remote", got sandbox ${JSON.stringify(doc['sandbox'] ?? null)}` }];
+  return [];
+}
+
 function capabilitiesCoverDeclarations(doc: Doc): RuleProblem[] {
   if (!Array.isArray(doc['capabilities'])) return [];
   const declared = doc['capabilities'];
@@ -94,7 +102,7 @@ function uniqueToolNames(doc: Doc): RuleProblem[] {
   return problems;
 }
 
-const RULES = [nameRequired, singleAlias, sandboxFitsRuntime, capabilitiesCoverDeclarations, uniqueToolNames];
+const RULES = [nameRequired, singleAlias, sandboxFitsRuntime, urlFitsSandbox, capabilitiesCoverDeclarations, uniqueToolNames];
 
 export function checkRules(doc: Doc): RuleProblem[] {
   return RULES.flatMap((rule) => rule(doc));

@@ -50,6 +50,7 @@ const toolDefSchema = z.object({
   name: nonEmpty,
   description: z.string().default(''),
   inputSchema: jsonObject.optional().meta({ description: 'JSON Schema of the tool arguments' }),
+  outputSchema: jsonObject.optional().meta({ description: 'JSON Schema of the structured result (MCP outputSchema)' }),
 });
 
 const downloadRuleSchema = z.object({
@@ -91,6 +92,14 @@ const manifestShape = {
   entry: entryPath.optional().meta({ description: `Entry file relative to the plugin directory; default ${DEFAULT_ENTRY}` }),
   entryPoint: entryPath.optional().meta({ description: 'Alias of entry' }),
   entry_point: entryPath.optional().meta({ description: 'Alias of entry' }),
+  args: z
+    .array(z.string())
+    .default([])
+    .meta({ description: 'Command-line arguments passed after the entry (process); ${pluginDir} and ${dataDir} are expanded' }),
+  url: z
+    .url({ protocol: /^https?$/, error: (iss) => `must be an http(s) URL, got ${describeValue(iss.input)}` })
+    .optional()
+    .meta({ description: 'sandbox "remote": the MCP Streamable HTTP endpoint' }),
   capabilities: z.array(z.enum(CAPABILITIES)).optional().meta({ description: 'Derived from tools, channels and hooks when absent' }),
   channels: z.array(nonEmpty).default([]),
   slots: z.array(z.enum(SLOTS)).default([]),
@@ -98,6 +107,12 @@ const manifestShape = {
   tools: z.array(toolDefSchema).default([]),
   minCallIntervalMs: z.int().nonnegative().max(MAX_TIMER_MS).default(0),
   timeoutMs: z.int().positive().max(MAX_TIMER_MS).default(DEFAULT_TIMEOUT_MS),
+  startTimeoutMs: z
+    .int()
+    .positive()
+    .max(MAX_TIMER_MS)
+    .optional()
+    .meta({ description: "Time for spawn, handshake and describe; default the host's startTimeoutMs (15000). timeoutMs bounds each call" }),
   requires: versionRange.optional().meta({ description: 'Semver range of host versions this plugin works with' }),
   requiresRsclaw: versionRange.optional().meta({ description: 'Alias of requires' }),
   browserCdn: browserCdnSchema.prefault({}),
@@ -128,6 +143,8 @@ export const manifestSchema = z
       runtime: doc.runtime,
       sandbox: doc.sandbox ?? (doc.runtime === 'wasm' ? 'wasm' : 'process'),
       entry: doc.entry ?? doc.entryPoint ?? doc.entry_point ?? DEFAULT_ENTRY,
+      args: doc.args,
+      ...(doc.url !== undefined && { url: doc.url }),
       capabilities: doc.capabilities ?? impliedCapabilities(doc),
       channels: doc.channels,
       slots: doc.slots,
@@ -135,6 +152,7 @@ export const manifestSchema = z
       tools: doc.tools,
       minCallIntervalMs: doc.minCallIntervalMs,
       timeoutMs: doc.timeoutMs,
+      ...(doc.startTimeoutMs !== undefined && { startTimeoutMs: doc.startTimeoutMs }),
       ...((doc.requires ?? doc.requiresRsclaw) !== undefined && { requires: doc.requires ?? doc.requiresRsclaw }),
       browserCdn: doc.browserCdn,
       permissions: doc.permissions,

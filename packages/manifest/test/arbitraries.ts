@@ -4,8 +4,8 @@ import { CAPABILITIES, RUNTIMES, SLOTS } from '../src/index.js';
 /** Top-level keys the schema reads (aliases included); the contract of what lands in `extra`. */
 export const KNOWN_KEYS = [
   'name', 'id', 'displayName', 'version', 'description', 'author', 'runtime', 'sandbox', 'entry', 'entryPoint',
-  'entry_point', 'capabilities', 'channels', 'slots', 'hooks', 'tools', 'minCallIntervalMs', 'timeoutMs',
-  'requires', 'requiresRsclaw', 'browserCdn', 'permissions', 'configSchema',
+  'entry_point', 'capabilities', 'channels', 'slots', 'hooks', 'tools', 'minCallIntervalMs', 'timeoutMs', 'startTimeoutMs',
+  'requires', 'requiresRsclaw', 'browserCdn', 'permissions', 'configSchema', 'args', 'url',
 ];
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -47,6 +47,7 @@ export const validManifestDoc = fc
       ),
       minCallIntervalMs: fc.integer({ min: 0, max: MAX_TIMER_MS }),
       timeoutMs: fc.integer({ min: 1, max: MAX_TIMER_MS }),
+      startTimeoutMs: fc.integer({ min: 1, max: MAX_TIMER_MS }),
       requires: fc.tuple(fc.constantFrom('requires', 'requiresRsclaw'), fc.constantFrom('>=1.0.0', '^2.3.4', '1.x || >=3.0.0-rc.1', '*')),
       browserCdn: fc.record({
         downloadRules: fc.array(fc.record({ matchHosts: fc.array(nonEmpty, { minLength: 1, maxLength: 3 }), referer: fc.string({ maxLength: 20 }) }), {

@@ -73,6 +73,7 @@ describe('rsclaw seed', () => {
       runtime: 'node',
       sandbox: 'process',
       entry: './main.js',
+      args: [],
       capabilities: [],
       channels: [],
       slots: [],

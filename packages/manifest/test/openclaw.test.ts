@@ -20,6 +20,7 @@ describe('published OpenClaw packages', () => {
       author: '',
       runtime: 'node',
       sandbox: 'process',
+      args: [],
       entry: './index.ts',
       capabilities: [],
       channels: [],
@@ -94,9 +95,14 @@ describe('openclaw.plugin.json mapping', () => {
     });
   });
 
-  test('the manifest\'s own version and entry beat package.json', () => {
+  test("a stale manifest version gives way to package.json's (what npm installed); the manifest's own entry still wins", () => {
     const m = openclaw('{ "id": "x", "version": "1.0.0", "entry": "./main.js" }', { version: '9.9.9', openclaw: { extensions: ['./other.js'] } });
-    expect([m.version, m.entry]).toEqual(['1.0.0', './main.js']);
+    expect([m.version, m.entry]).toEqual(['9.9.9', './main.js']);
+  });
+
+  test("without a package.json version, the manifest's own version counts", () => {
+    const m = openclaw('{ "id": "x", "version": "1.0.0" }', { name: 'x' });
+    expect(m.version).toBe('1.0.0');
   });
 
   test('no package.json: version 0.0.0 and the default entry', () => {

@@ -243,6 +243,30 @@ const invalidCases: InvalidCase[] = [
     code: 'MANIFEST_INVALID',
     problems: [{ path: 'configSchema', message: 'expected an object, got string "none"' }],
   },
+  {
+    title: 'args that are not strings',
+    text: withFields('args: ["--root", 3]'),
+    code: 'MANIFEST_INVALID',
+    problems: [{ path: 'args[1]', message: 'expected a string, got number 3' }],
+  },
+  {
+    title: 'a remote plugin without a url',
+    text: withFields('sandbox: "remote"'),
+    code: 'MANIFEST_INVALID',
+    problems: [{ path: 'url', message: 'is required with sandbox "remote" (the MCP endpoint, e.g. "https://tools.example.com/mcp")' }],
+  },
+  {
+    title: 'a url on a local plugin',
+    text: withFields('url: "https://tools.example.com/mcp"'),
+    code: 'MANIFEST_INVALID',
+    problems: [{ path: 'url', message: 'is only for sandbox "remote", got sandbox null' }],
+  },
+  {
+    title: 'a remote url that is not http(s)',
+    text: withFields('sandbox: "remote", url: "file:///etc/passwd"'),
+    code: 'MANIFEST_INVALID',
+    problems: [{ path: 'url', message: 'must be an http(s) URL, got string "file:///etc/passwd"' }],
+  },
 ];
 
 describe('parseManifest rejects', () => {
@@ -312,6 +336,13 @@ describe('parseManifest', () => {
     expect(parse(withFields('requiresRsclaw: ">=2026.1.0"')).requires).toBe('>=2026.1.0');
     expect(parse(withFields('requires: "^1.2.0"')).requires).toBe('^1.2.0');
     expect(parse(withFields('entry: "./dist/../main.js"')).entry).toBe('./dist/../main.js');
+  });
+
+  test('keeps args (default none) and a remote plugin\'s url', () => {
+    expect(parse(withFields('')).args).toEqual([]);
+    expect(parse(withFields('args: ["${pluginDir}/data", "--flag"]')).args).toEqual(['${pluginDir}/data', '--flag']);
+    const remote = parse(withFields('sandbox: "remote", url: "https://tools.example.com/mcp"'));
+    expect(remote).toMatchObject({ sandbox: 'remote', url: 'https://tools.example.com/mcp' });
   });
 
   test('derives the sandbox from the runtime', () => {

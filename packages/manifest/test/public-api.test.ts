@@ -7,6 +7,7 @@ interface ContractToolDef {
   name: string;
   description: string;
   inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
 }
 interface ContractPermissions {
   network: { allowedHosts: string[] };
@@ -21,8 +22,10 @@ interface ContractManifest {
   description: string;
   author: string;
   runtime: 'node' | 'bun' | 'deno' | 'wasm';
-  sandbox: 'wasm' | 'process' | 'native';
+  sandbox: 'wasm' | 'process' | 'native' | 'remote';
   entry: string;
+  args: string[];
+  url?: string;
   capabilities: ('tool_call' | 'message_transform' | 'channel_adapter' | 'event_listener')[];
   channels: string[];
   slots: ('memory' | 'context_engine')[];
@@ -30,6 +33,7 @@ interface ContractManifest {
   tools: ContractToolDef[];
   minCallIntervalMs: number;
   timeoutMs: number;
+  startTimeoutMs?: number;
   requires?: string;
   browserCdn: { downloadRules: { matchHosts: string[]; referer: string }[] };
   permissions: ContractPermissions;
@@ -56,6 +60,8 @@ describe('public API', () => {
       'SLOTS',
       'loadManifest',
       'manifestJsonSchema',
+      'mcpServerManifest',
+      'mcpServerManifestDoc',
       'parseManifest',
       'scanPlugins',
       'serializeManifest',
@@ -77,7 +83,7 @@ describe('public API', () => {
 
   test('vocabularies', () => {
     expect(api.RUNTIMES).toEqual(['node', 'bun', 'deno', 'wasm']);
-    expect(api.SANDBOX_KINDS).toEqual(['wasm', 'process', 'native']);
+    expect(api.SANDBOX_KINDS).toEqual(['wasm', 'process', 'native', 'remote']);
     expect(api.CAPABILITIES).toEqual(['tool_call', 'message_transform', 'channel_adapter', 'event_listener']);
     expect(api.SLOTS).toEqual(['memory', 'context_engine']);
     expect(api.MAX_MANIFEST_BYTES).toBe(1048576);

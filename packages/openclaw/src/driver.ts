@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { isSandboxError, LoadFailedError, type Logger, type SandboxContext, type SandboxDriver } from '@clawdesk/sandbox';
+import { isSandboxError, LoadFailedError, type InstantiateOptions, type Logger, type SandboxContext, type SandboxDriver } from '@clawdesk/sandbox';
 import { createProcessDriver, DEFAULT_START_TIMEOUT_MS } from '@clawdesk/sandbox-process';
 import { OpenClawInstance } from './instance.js';
 import { resolveOptions, type OpenClawDriverOptions } from './options.js';
@@ -14,7 +14,7 @@ export const PACKAGE_NAME = '@clawdesk/openclaw';
 
 /** The driver's own view of a plugin: its instance exposes the runner's `pid`. */
 export interface OpenClawDriver extends SandboxDriver {
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<OpenClawInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<OpenClawInstance>;
 }
 
 /**
@@ -63,7 +63,7 @@ export function createOpenClawDriver(options: OpenClawDriverOptions = {}): OpenC
         version: manifest.version,
         pluginConfig: validatePluginConfig(manifest, ctx.config),
         // Half the start budget: a register() promise that never settles leaves time to serve what it registered.
-        registerWaitMs: Math.floor((config.process.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 2),
+        registerWaitMs: Math.floor((opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.process.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 2),
       };
       let unsupported: readonly UnsupportedRegistration[] = [];
       const logger = watchUnsupported(ctx.logger, (list) => (unsupported = list));
@@ -85,7 +85,10 @@ export function createOpenClawDriver(options: OpenClawDriverOptions = {}): OpenC
   };
 }
 
-/** Passes every line on; keeps the runner's report of unsupported registrations. */
+/**
+ * Passes every line on except the runner's report of unsupported registrations, which it keeps for
+ * `describe().unsupported`: the host warns about those from there, so one fact is one warning.
+ */
 function watchUnsupported(logger: Logger, keep: (list: UnsupportedRegistration[]) => void): Logger {
   return {
     debug: (m, f) => logger.debug(m, f),
@@ -93,8 +96,8 @@ function watchUnsupported(logger: Logger, keep: (list: UnsupportedRegistration[]
     error: (m, f) => logger.error(m, f),
     warn(message, fields) {
       const list = fields?.[UNSUPPORTED_LOG_FIELD];
-      if (Array.isArray(list)) keep(list.filter((u): u is UnsupportedRegistration => typeof u?.kind === 'string' && typeof u?.name === 'string'));
-      logger.warn(message, fields);
+      if (!Array.isArray(list)) return logger.warn(message, fields);
+      keep(list.filter((u): u is UnsupportedRegistration => typeof u?.kind === 'string' && typeof u?.name === 'string'));
     },
   };
 }

@@ -1,4 +1,6 @@
 /** @clawdesk/openclaw: run unmodified OpenClaw plugins in clawdesk's process sandbox. Every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { createOpenClawDriver, PACKAGE_NAME } from './driver.js';
 export type { OpenClawDriver } from './driver.js';
 export type { OpenClawInstance } from './instance.js';

@@ -12,7 +12,8 @@ export function validatePluginConfig(manifest: PluginManifest, config: Readonly<
   const schema = manifest.configSchema;
   if (!schema) return value;
   const where = { plugin: manifest.name, driver: 'process' };
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  // `logger: false`: ajv's default logger is the console (`unknown format "uri" ignored`).
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, logger: false });
   const { $schema: _ignored, ...rest } = schema;
   let validate;
   try {

@@ -56,3 +56,17 @@ describe('validatePluginConfig', () => {
     expect(() => validatePluginConfig(withSchema({ type: 'nonsense' }), {})).toThrow(/its configSchema is not a valid JSON Schema/);
   });
 });
+
+test('a configSchema with formats ajv does not know (uri, weird) validates without writing to the console', () => {
+  const calls: unknown[][] = [];
+  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  const saved = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...a: unknown[]) => void calls.push([m, ...a]);
+  try {
+    const m = withSchema({ type: 'object', properties: { home: { type: 'string', format: 'uri' }, odd: { type: 'string', format: 'weird' } } });
+    expect(validatePluginConfig(m, { home: 'https://x', odd: 'y' })).toEqual({ home: 'https://x', odd: 'y' });
+  } finally {
+    methods.forEach((m, i) => (console[m] = saved[i] as (typeof console)[typeof m]));
+  }
+  expect(calls).toEqual([]);
+});

@@ -1,4 +1,6 @@
 /** @clawdesk/registry — every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { PluginRegistry } from './registry.js';
 export type {
   RegisterOptions,

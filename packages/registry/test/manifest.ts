@@ -12,6 +12,7 @@ export function manifest(name: string, over: Partial<PluginManifest> & { toolNam
     runtime: 'node',
     sandbox: 'native',
     entry: './index.js',
+    args: [],
     capabilities: ['tool_call'],
     channels: [],
     slots: [],

@@ -4,6 +4,7 @@ import {
   NOTHING_ENFORCED,
   RuntimeMissingError,
   type PermissionReport,
+  type InstantiateOptions,
   type SandboxContext,
   type SandboxDriver,
 } from '@clawdesk/sandbox';
@@ -13,6 +14,8 @@ import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
 import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
+import { withOperatorGrants } from './operator/grants.js';
+import { linkEscapes } from './runtime/links.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
@@ -21,7 +24,7 @@ const isProcessRuntime = (runtime: string): runtime is ProcessRuntime => PROCESS
 
 /** The driver's own view of a plugin: its instance type exposes `pid` for diagnostics. */
 export interface ProcessDriver extends SandboxDriver {
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<ProcessInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<ProcessInstance>;
 }
 
 /**
@@ -31,10 +34,15 @@ export interface ProcessDriver extends SandboxDriver {
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
 
-  const enforcement = (manifest: PluginManifest): PermissionReport => {
-    if (!isProcessRuntime(manifest.runtime)) return NOTHING_ENFORCED;
+  // What the process runs under: the manifest's permissions plus the operator's grants and env values.
+  const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
+
+  const enforcement = (given: PluginManifest): PermissionReport => {
+    const runtime = given.runtime;
+    if (!isProcessRuntime(runtime)) return NOTHING_ENFORCED;
+    const manifest = granted(given);
     // The report depends on the manifest's grants only, not on where the data dir is.
-    return ADAPTERS[manifest.runtime].enforcement(grantsFor(manifest, manifest.dir));
+    return ADAPTERS[runtime].enforcement(grantsFor(manifest, manifest.dir));
   };
 
   return {
@@ -43,7 +51,8 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
     // OpenClaw plugins are not stdio servers: they need @clawdesk/openclaw's runner.
     supports: (manifest) => manifest.sandbox === 'process' && isProcessRuntime(manifest.runtime) && manifest.format !== 'openclaw',
     enforcement,
-    async instantiate(manifest, ctx, opts = {}) {
+    async instantiate(given, ctx, opts = {}) {
+      const manifest = granted(given);
       const where = { plugin: manifest.name, driver: 'process' };
       if (manifest.sandbox !== 'process' || !isProcessRuntime(manifest.runtime)) {
         throw new LoadFailedError(
@@ -61,9 +70,21 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         const list = escapes.map((e) => `${e.field} "${e.path}" resolves to ${e.realPath}`).join('; ');
         throw new LoadFailedError(`a permissions.fs dir leaves the plugin directory: ${list}`, { ...where, data: { escapes } });
       }
+      const refusals = ADAPTERS[runtime].refusals(manifest, grantsFor(manifest, ctx.dataDir));
+      if (refusals.length) throw new LoadFailedError(`${runtime} cannot grant this safely: ${refusals.join('; ')}`, { ...where, data: { refusals } });
+      const links = linkEscapes(manifest, runtime, ctx.dataDir, config.allowAncestorNodeModules);
+      if (links.length) {
+        const list = links.map((e) => `${e.link} -> ${e.target}`).join('; ');
+        throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
+      }
       warnGaps(manifest, ctx);
-      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, { allowAncestorNodeModules: config.allowAncestorNodeModules });
-      return ProcessInstance.start({ manifest, ctx, launch, runtime, config }, opts.signal);
+      const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
+        allowAncestorNodeModules: config.allowAncestorNodeModules,
+        envValues: config.env[manifest.name],
+      });
+      // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
+      const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
+      return ProcessInstance.start({ manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs } }, opts.signal);
     },
   };
 

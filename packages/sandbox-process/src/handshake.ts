@@ -29,6 +29,9 @@ export async function handshake(session: Session, ctx: SandboxContext, where: Sa
   const init = await session.request(PLUGIN_METHODS.initialize, {
     protocolVersion: MCP_PROTOCOL_VERSION,
     capabilities: {
+      // roots/list is answered with the plugin's granted directories (mcp/roots.ts). They only
+      // change with the manifest or the driver's grants, and either starts a new process.
+      roots: { listChanged: false },
       experimental: { clawdesk: { protocol: CLAWDESK_PROTOCOL, config: ctx.config, dataDir: ctx.dataDir } },
     },
     clientInfo: CLIENT_INFO,
@@ -37,7 +40,11 @@ export async function handshake(session: Session, ctx: SandboxContext, where: Sa
     throw new LoadFailedError(`"initialize" returned ${JSON.stringify(init)}, expected an object`, where);
   }
   session.peer.notify(PLUGIN_METHODS.initialized);
+  return { offered: await listTools(session, where), hooks: reportedHooks(init) };
+}
 
+/** Every page of `tools/list`, checked: names unique, at most `MAX_TOOLS`. Also run again on `notifications/tools/list_changed`. */
+export async function listTools(session: Session, where: SandboxErrorOptions): Promise<ToolDef[]> {
   const offered: ToolDef[] = [];
   const names = new Set<string>();
   let cursor: string | undefined;
@@ -65,12 +72,15 @@ export async function handshake(session: Session, ctx: SandboxContext, where: Sa
         ...(typeof tool.inputSchema === 'object' && tool.inputSchema !== null
           ? { inputSchema: tool.inputSchema as Record<string, unknown> }
           : {}),
+        ...(typeof tool.outputSchema === 'object' && tool.outputSchema !== null
+          ? { outputSchema: tool.outputSchema as Record<string, unknown> }
+          : {}),
       });
     }
     if (typeof result.nextCursor !== 'string' || result.nextCursor === '') break;
     cursor = result.nextCursor;
   }
-  return { offered, hooks: reportedHooks(init) };
+  return offered;
 }
 
 function reportedHooks(init: object): string[] {
@@ -96,6 +106,7 @@ export function reconcileTools(manifest: PluginManifest, offered: ToolDef[], whe
   }
   return manifest.tools.map((declared) => {
     const schema = declared.inputSchema ?? byName.get(declared.name)?.inputSchema;
-    return { ...declared, ...(schema ? { inputSchema: schema } : {}) };
+    const output = declared.outputSchema ?? byName.get(declared.name)?.outputSchema;
+    return { ...declared, ...(schema ? { inputSchema: schema } : {}), ...(output ? { outputSchema: output } : {}) };
   });
 }

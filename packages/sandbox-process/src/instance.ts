@@ -12,6 +12,7 @@ import {
   type CallOptions,
   type ExitInfo,
   type PluginDescription,
+  type ProgressReport,
   type SandboxContext,
   type SandboxError,
   type SandboxErrorOptions,
@@ -19,9 +20,11 @@ import {
   type ToolResult,
 } from '@clawdesk/sandbox';
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
-import { handshake, reconcileTools } from './handshake.js';
+import { handshake, listTools, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
+import { rootsFor } from './mcp/roots.js';
+import { ToolRelister } from './mcp/tool-updates.js';
 import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
@@ -66,6 +69,14 @@ export class ProcessInstance implements SandboxInstance {
   #gate: Gate | undefined;
   #disposing: Promise<void> | undefined;
   readonly #listeners = new Set<(info: ExitInfo) => void>();
+  readonly #descriptionListeners = new Set<(description: PluginDescription) => void>();
+  /** Progress token → the listening call's `onProgress`, while that call runs. */
+  readonly #progress = new Map<string, (report: ProgressReport) => void>();
+  #progressTokens = 0;
+  readonly #relister = new ToolRelister(
+    () => this.#relist(),
+    (error) => this.#deps.ctx.logger.warn('re-listing tools after tools/list_changed failed; keeping the previous list', { error: String(error) }),
+  );
 
   private constructor(deps: InstanceDeps) {
     this.#deps = deps;
@@ -91,12 +102,20 @@ export class ProcessInstance implements SandboxInstance {
     if (!this.#tools.some((t) => t.name === name)) {
       return Promise.reject(new ToolNotFoundError(name, { ...where, available: this.#tools.map((t) => t.name) }));
     }
-    return this.#call(PLUGIN_METHODS.toolsCall, { name, arguments: args ?? {} }, opts, where, 'tool', (result) => {
+    // A progress token only when the caller listens: the plain call stays as it was.
+    const token = opts.onProgress ? `progress-${++this.#progressTokens}` : undefined;
+    const params = token === undefined ? { name, arguments: args ?? {} } : { name, arguments: args ?? {}, _meta: { progressToken: token } };
+    if (token !== undefined) this.#progress.set(token, opts.onProgress!);
+    const call = this.#call(PLUGIN_METHODS.toolsCall, params, opts, where, 'tool', (result) => {
       if (typeof result !== 'object' || result === null || !Array.isArray((result as { content?: unknown }).content)) {
         throw new InvalidOutputError('"tools/call" result has no "content" array', where);
       }
       return result as ToolResult;
     });
+    if (token === undefined) return call;
+    const forget = () => void this.#progress.delete(token);
+    void call.then(forget, forget);
+    return call;
   }
 
   dispatch(hook: string, payload: unknown, opts: CallOptions): Promise<unknown> {
@@ -107,6 +126,29 @@ export class ProcessInstance implements SandboxInstance {
   onExit(listener: (info: ExitInfo) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called with the new description after the server announced `notifications/tools/list_changed` and was listed again. */
+  onDescriptionChange(listener: (description: PluginDescription) => void): () => void {
+    this.#descriptionListeners.add(listener);
+    return () => this.#descriptionListeners.delete(listener);
+  }
+
+  /** `tools/list` again on the current process; the tools a call may reach follow it. */
+  async #relist(): Promise<void> {
+    const session = this.#session;
+    if (!session || this.#state !== 'ready') return;
+    const tools = reconcileTools(this.#deps.manifest, await listTools(session, this.#where), this.#where);
+    if (session !== this.#session || this.#state !== 'ready') return;
+    this.#tools = tools;
+    const description = await this.describe();
+    for (const listener of [...this.#descriptionListeners]) {
+      try {
+        listener(description);
+      } catch (error) {
+        this.#deps.ctx.logger.error('onDescriptionChange listener threw', { error: String(error) });
+      }
+    }
   }
 
   dispose(): Promise<void> {
@@ -125,6 +167,11 @@ export class ProcessInstance implements SandboxInstance {
     return this.#session?.child.pid;
   }
 
+  /** Messages to the plugin its stdin has not taken yet (bounded: past 4 MiB the host stops reading its stdout). */
+  get backlog(): { messages: number; bytes: number; throttled: boolean } | undefined {
+    return this.#session?.backlog;
+  }
+
   async #startSession(signal?: AbortSignal): Promise<Session> {
     const { launch, ctx, config } = this.#deps;
     const session: Session = new Session({
@@ -133,6 +180,18 @@ export class ProcessInstance implements SandboxInstance {
       maxMessageBytes: config.maxMessageBytes,
       maxLogLinesPerSecond: config.maxLogLinesPerSecond,
       onEnd: (end) => this.#onSessionEnd(session, end),
+      roots: rootsFor(this.#deps.manifest),
+      onToolsChanged: () => {
+        if (session === this.#session) void this.#relister.trigger();
+      },
+      onProgress: (token, report) => {
+        const listener = this.#progress.get(String(token));
+        try {
+          listener?.(report);
+        } catch (error) {
+          this.#deps.ctx.logger.error('onProgress listener threw', { error: String(error) });
+        }
+      },
     });
     this.#session = session;
     try {
@@ -142,7 +201,7 @@ export class ProcessInstance implements SandboxInstance {
         signal,
         () =>
           new LoadFailedError(
-            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly`,
+            `did not finish the handshake (initialize, tools/list) within ${config.startTimeoutMs} ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly`,
             { ...this.#where, data: { startTimeoutMs: config.startTimeoutMs } },
           ),
         (reason) => new CancelledError({ ...this.#where, reason }),
@@ -173,6 +232,15 @@ export class ProcessInstance implements SandboxInstance {
     }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });
+      if (end.exit.code === 0 && !end.exit.signal && this.#deps.manifest.format !== 'openclaw') {
+        // Ended cleanly before answering `initialize`: nothing serves stdio (an entry that only exports a plugin).
+        // (OpenClaw's runner serves for its plugin: a clean exit there is the plugin's own doing.)
+        const entry = this.#deps.manifest.entry;
+        return new LoadFailedError(
+          `its entry ${entry} exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ${entry}; a module that only exports its plugin runs only with sandbox "native"${stderrSuffix(end)}`,
+          { ...where, data: { ...data, reason: 'no-server' } },
+        );
+      }
       return new LoadFailedError(`exited during start with ${describeExit(end)}${stderrSuffix(end)}`, { ...where, data });
     }
     if (end.cause === 'killed') {

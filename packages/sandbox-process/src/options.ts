@@ -1,3 +1,5 @@
+import { checkEnvValues, checkPermissionGrants, type PermissionGrant } from './operator/grants.js';
+
 /** The runtimes this driver starts. */
 export type ProcessRuntime = 'node' | 'bun' | 'deno';
 
@@ -9,7 +11,7 @@ export interface ProcessDriverOptions {
    * Default: `node` is the host's own binary (`process.execPath`), `bun` and `deno` come from `PATH`.
    */
   runtimes?: Partial<Record<ProcessRuntime, string>>;
-  /** Budget for spawn → `initialize` → `tools/list`. Default `DEFAULT_START_TIMEOUT_MS` (10 s). */
+  /** Budget for spawn → `initialize` → `tools/list`. Default `DEFAULT_START_TIMEOUT_MS` (15 s); a host passes its own (or the manifest's `startTimeoutMs`). */
   startTimeoutMs?: number;
   /**
    * After a call times out, how long the plugin has to answer the `notifications/cancelled`
@@ -31,9 +33,16 @@ export interface ProcessDriverOptions {
    * `false` confines reads to the plugin dir, `permissions.fs.read` and the data dir.
    */
   allowAncestorNodeModules?: boolean;
+  /**
+   * Per plugin name: permissions the operator grants on top of the manifest's (lists unioned,
+   * `memoryMb` replaced). Paths may be absolute, e.g. the directory an MCP filesystem server should serve.
+   */
+  permissions?: Record<string, PermissionGrant>;
+  /** Per plugin name: environment variables set in the plugin's process (e.g. an API key an MCP server reads). */
+  env?: Record<string, Record<string, string>>;
 }
 
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_CANCEL_GRACE_MS = 100;
 export const DEFAULT_KILL_GRACE_MS = 2_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -48,6 +57,8 @@ export interface DriverConfig {
   maxMessageBytes: number;
   maxLogLinesPerSecond: number;
   allowAncestorNodeModules: boolean;
+  permissions: Record<string, PermissionGrant>;
+  env: Record<string, Record<string, string>>;
 }
 
 const describeValue = (value: unknown) => `${JSON.stringify(value) ?? String(value)} (${value === null ? 'null' : typeof value})`;
@@ -83,5 +94,7 @@ export function resolveOptions(options: ProcessDriverOptions = {}): DriverConfig
     maxMessageBytes: positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1024),
     maxLogLinesPerSecond: positiveInteger('maxLogLinesPerSecond', options.maxLogLinesPerSecond, DEFAULT_MAX_LOG_LINES_PER_SECOND, 1),
     allowAncestorNodeModules: allow,
+    permissions: checkPermissionGrants(options.permissions),
+    env: checkEnvValues(options.env),
   };
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { SandboxContext } from '@clawdesk/sandbox';
+import type { ProgressReport, SandboxContext } from '@clawdesk/sandbox';
 import { LineReader, LineTooLongError } from './jsonrpc/line-reader.js';
 import { LineWriter } from './jsonrpc/line-writer.js';
 import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
@@ -8,6 +8,7 @@ import { spawnChild, type ChildExit, type ChildHandle } from './process/child.js
 import { LogBudget } from './process/log-budget.js';
 import { StderrTail } from './process/stderr-tail.js';
 import { HOST_METHODS, LOG_LEVELS, mcpLogLevel } from './protocol.js';
+import type { Root } from './mcp/roots.js';
 import type { Launch } from './runtime/launch.js';
 import { waitAtMost } from './util/wait.js';
 
@@ -20,6 +21,15 @@ export interface SessionEnd {
   bytes?: number;
   stderr: string[];
 }
+
+/**
+ * Bytes of messages to the plugin waiting for it to read its stdin before the host stops reading
+ * its stdout; reading resumes below half. A plugin that floods requests and never reads its
+ * replies then blocks on its own stdout instead of filling the host's memory.
+ */
+export const MAX_WRITE_BACKLOG_BYTES = 4 * 2 ** 20;
+/** Longest untrusted method name echoed back in an error reply. */
+const MAX_ECHOED_METHOD_CHARS = 64;
 
 /** Noise lines logged per process before the rest are only counted. */
 const NOISE_LOG_LIMIT = 20;
@@ -34,6 +44,12 @@ export interface SessionOptions {
   maxLogLinesPerSecond: number;
   /** Runs once when the process has ended, before pending requests are settled. */
   onEnd(end: SessionEnd): void;
+  /** The answer to the server's `roots/list`. */
+  roots?: readonly Root[];
+  /** The server sent `notifications/tools/list_changed`. */
+  onToolsChanged?(): void;
+  /** The server sent `notifications/progress` (checked: a finite `progress`, text bounded). */
+  onProgress?(token: string | number, report: ProgressReport): void;
 }
 
 /** What every still-pending request gets when the process ends; the instance turns it into a typed error per call. */
@@ -61,14 +77,27 @@ export class Session {
   #noise = 0;
   readonly #logBudget: LogBudget;
   readonly #maxLogLines: number;
+  readonly #roots: readonly Root[];
+  readonly #onToolsChanged: (() => void) | undefined;
+  readonly #onProgress: SessionOptions['onProgress'];
+  readonly #writer: LineWriter;
+  #throttled = false;
 
   constructor(options: SessionOptions) {
     this.#ctx = options.ctx;
+    this.#roots = options.roots ?? [];
+    this.#onToolsChanged = options.onToolsChanged;
+    this.#onProgress = options.onProgress;
     this.#maxLogLines = options.maxLogLinesPerSecond;
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
     this.child = spawnChild(options.launch);
     const writer = new LineWriter(this.child.stdin);
-    this.peer = new RpcPeer((m) => writer.write(m), {
+    this.#writer = writer;
+    this.peer = new RpcPeer((m) => {
+      const written = writer.write(m);
+      this.#throttle();
+      return written;
+    }, {
       request: (method, params, signal) => this.#serveHost(method, params, signal),
       notification: (method, params) => this.#onNotification(method, params),
     });
@@ -99,6 +128,25 @@ export class Session {
       this.peer.close(new ProcessEnded(end));
       options.onEnd(end);
       return end;
+    });
+  }
+
+  /** Messages to the plugin not yet taken by its stdin, and whether the host has stopped reading its stdout meanwhile. */
+  get backlog(): { messages: number; bytes: number; throttled: boolean } {
+    return { ...this.#writer.backlog, throttled: this.#throttled };
+  }
+
+  /** Stops reading the plugin's stdout while it leaves too much of our output unread. */
+  #throttle(): void {
+    if (this.#throttled || this.#writer.backlog.bytes <= MAX_WRITE_BACKLOG_BYTES) return;
+    this.#throttled = true;
+    this.child.stdout.pause();
+    this.#safely(() =>
+      this.#ctx.logger.warn('plugin is not reading its stdin; the host stops reading its stdout until it does', { backlogBytes: this.#writer.backlog.bytes }),
+    );
+    void this.#writer.below(MAX_WRITE_BACKLOG_BYTES / 2).then(() => {
+      this.#throttled = false;
+      if (this.#cause !== 'oversize') this.child.stdout.resume();
     });
   }
 
@@ -186,6 +234,7 @@ export class Session {
 
   async #serveHost(method: string, params: unknown, signal: AbortSignal): Promise<unknown> {
     if (method === 'ping') return {};
+    if (method === 'roots/list') return { roots: this.#roots.map((r) => ({ ...r })) };
     if (method === HOST_METHODS.browserDownload) {
       const url = (params as { url?: unknown } | undefined)?.url;
       if (typeof url !== 'string') {
@@ -193,7 +242,9 @@ export class Session {
       }
       return this.#ctx.browserDownload(url, { signal });
     }
-    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${method}` });
+    // Sampling, elicitation and anything else: refused at once, so the server never waits on us.
+    const shown = method.length > MAX_ECHOED_METHOD_CHARS ? `${method.slice(0, MAX_ECHOED_METHOD_CHARS)}… (${method.length} characters)` : method;
+    throw new RpcError({ code: RpcErrorCode.METHOD_NOT_FOUND, message: `method not found: ${shown} (this host does not serve it)` });
   }
 
   #onNotification(method: string, params: unknown): void {
@@ -205,6 +256,16 @@ export class Session {
     } else if (method === 'notifications/message') {
       // MCP logging: { level, logger?, data }.
       this.#pluginLog(() => this.#ctx.logger[mcpLogLevel(p.level)](asText(p.data), typeof p.logger === 'string' ? { logger: p.logger } : undefined));
+    } else if (method === 'notifications/tools/list_changed' && this.#onToolsChanged) {
+      this.#onToolsChanged();
+    } else if (method === 'notifications/progress') {
+      const token = p.progressToken;
+      if ((typeof token !== 'string' && typeof token !== 'number') || typeof p.progress !== 'number' || !Number.isFinite(p.progress)) return;
+      this.#onProgress?.(token, {
+        progress: p.progress,
+        ...(typeof p.total === 'number' && Number.isFinite(p.total) ? { total: p.total } : {}),
+        ...(typeof p.message === 'string' ? { message: asText(p.message) } : {}),
+      });
     } else {
       this.#pluginLog(() => this.#ctx.logger.debug('ignored notification from plugin', { method: asText(method) }));
     }

@@ -26,6 +26,12 @@ const invalid: InvalidCase[] = [
   { options: { runtimes: { python: '/usr/bin/python3' } }, message: 'createProcessDriver: option "runtimes" has unknown runtime "python" (expected one of node, bun, deno)' },
   { options: { runtimes: { bun: '' } }, message: 'createProcessDriver: option "runtimes.bun" must be a non-empty string, got "" (string)' },
   { options: { allowAncestorNodeModules: 'no' }, message: 'createProcessDriver: option "allowAncestorNodeModules" must be a boolean, got "no" (string)' },
+  { options: { permissions: [] }, message: 'createProcessDriver: option "permissions" must be an object keyed by plugin name, got [] (object)' },
+  { options: { permissions: { fs: { fs: { read: '/srv' } } } }, message: 'createProcessDriver: option "permissions.fs.fs.read" must be an array of non-empty strings, got "/srv" (string)' },
+  { options: { permissions: { p: { env: ['NOT OK'] } } }, message: 'createProcessDriver: option "permissions.p.env[0]" must be an environment variable name, got "NOT OK" (string)' },
+  { options: { permissions: { p: { memoryMb: 1 } } }, message: 'createProcessDriver: option "permissions.p.memoryMb" must be an integer >= 16, got 1 (number)' },
+  { options: { env: { p: { KEY: 1 } } }, message: 'createProcessDriver: option "env.p.KEY" must be a string, got 1 (number)' },
+  { options: { env: { p: { 'A=B': 'x' } } }, message: 'createProcessDriver: option "env.p" has "A=B" (string), which is not an environment variable name' },
 ];
 
 describe('createProcessDriver options', () => {
@@ -42,9 +48,11 @@ describe('createProcessDriver options', () => {
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       maxLogLinesPerSecond: DEFAULT_MAX_LOG_LINES_PER_SECOND,
       allowAncestorNodeModules: true,
+      permissions: {},
+      env: {},
     });
     expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_LOG_LINES_PER_SECOND]).toEqual([
-      10_000,
+      15_000,
       100,
       2_000,
       16 * 1024 * 1024,

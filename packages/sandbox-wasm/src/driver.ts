@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { availableParallelism, devNull } from 'node:os';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { CancelledError, LoadFailedError, type PermissionReport, type SandboxContext, type SandboxDriver, type SandboxInstance } from '@clawdesk/sandbox';
+import { CancelledError, LoadFailedError, type InstantiateOptions, type PermissionReport, type SandboxContext, type SandboxDriver, type SandboxInstance } from '@clawdesk/sandbox';
 import { Contention } from './handoff.js';
 import { createHostServices } from './host-services.js';
 import { DRIVER, HOOK_EXPORT, WasmInstance } from './instance.js';
@@ -53,7 +53,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
   const contention = new Contention(availableParallelism());
   const spares = new SpareWorkers(o.spareIdleMs, (limits) => bootWorker(o.channelBytes, limits));
 
-  async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: { signal?: AbortSignal } = {}): Promise<SandboxInstance> {
+  async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: InstantiateOptions = {}): Promise<SandboxInstance> {
     const where = { plugin: manifest.name, driver: DRIVER };
     if (manifest.sandbox !== 'wasm') throw new LoadFailedError(`the wasm driver cannot run sandbox "${manifest.sandbox}"`, where);
     const { signal } = opts;
@@ -71,7 +71,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       });
     }
     const exports = [...new Set([...manifest.tools.map((t) => t.name), ...(prepared.functionExports.has(HOOK_EXPORT) ? [HOOK_EXPORT] : [])])];
-    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR) } : null;
+    const wasi = prepared.usesWasi ? { ...preopensFor(manifest, ctx.logger), nullFd: openSync(devNull, constants.O_RDWR), maxOpenFiles: o.maxOpenFiles } : null;
     const release = () => {
       if (wasi) closeSync(wasi.nullFd);
     };
@@ -94,7 +94,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       hostSpinMicros: o.hostSpinMicros,
       workerSpinMicros: o.workerSpinMicros,
       contention,
-      startTimeoutMs: o.startTimeoutMs,
+      startTimeoutMs: opts.startTimeoutMs ?? manifest.startTimeoutMs ?? o.startTimeoutMs,
       services,
       live,
     };

@@ -1,8 +1,9 @@
 /**
  * What a plugin worker asks of the main thread: the host's browserDownload, HTTP for Extism's
- * http_request (checked against allowedHosts at every redirect), and logging.
+ * http_request (checked against allowedHosts at every redirect, resolved once and connected to
+ * that address, never to a loopback or private one the list does not name), and logging.
  */
-import { hostAllowed, type SandboxContext } from '@clawdesk/sandbox';
+import { fetchPinned, type HostLookup, resolveAllowedHost, type SandboxContext } from '@clawdesk/sandbox';
 import type { HttpReply, HttpRequest } from './protocol.js';
 
 export interface HostServices {
@@ -15,7 +16,7 @@ export interface HostServices {
 const LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 const MAX_REDIRECTS = 5;
 
-export function createHostServices(ctx: SandboxContext, allowedHosts: readonly string[], maxHttpBytes: number): HostServices {
+export function createHostServices(ctx: SandboxContext, allowedHosts: readonly string[], maxHttpBytes: number, lookup?: HostLookup): HostServices {
   const refuse = (message: string): HttpReply => {
     ctx.logger.warn(message);
     return { status: 0, error: message };
@@ -46,10 +47,12 @@ export function createHostServices(ctx: SandboxContext, allowedHosts: readonly s
       let { method, body } = request;
       for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
         if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse(`blocked HTTP request to ${url.href}: only http and https are allowed`);
-        if (!hostAllowed(url, allowedHosts)) return refuse(`blocked HTTP request to ${url.host}: not in permissions.network.allowedHosts`);
+        const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+        const allowed = await resolveAllowedHost(url.hostname, port, allowedHosts, lookup ? { lookup } : {});
+        if (allowed.reason !== undefined) return refuse(`blocked HTTP request to ${url.host}: ${allowed.reason}`);
         let response: Response;
         try {
-          response = await fetch(url, { method, headers: request.headers, body: body as BodyInit | undefined, redirect: 'manual', signal });
+          response = await fetchPinned(url, allowed.pinned, { method, headers: request.headers, body, signal });
         } catch (error) {
           return { status: 0, error: error instanceof Error ? error.message : String(error) };
         }

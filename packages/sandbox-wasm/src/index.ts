@@ -1,4 +1,6 @@
 /** @clawdesk/sandbox-wasm — every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { createWasmDriver, PACKAGE_NAME } from './driver.js';
 export type { WasmDriver } from './driver.js';
 

@@ -16,6 +16,7 @@ import {
   InvalidArgumentsError,
   InvalidOutputError,
   isToolResult,
+  MemoryLimitError,
   OutputTooLargeError,
   type PluginDescription,
   type SandboxErrorOptions,
@@ -26,6 +27,7 @@ import {
   type ToolResult,
 } from '@clawdesk/sandbox';
 import type { PluginWorker, RawOutcome, WorkerDeath } from './plugin-worker.js';
+import type { TrapReason } from './protocol.js';
 
 export const DRIVER = 'wasm';
 export const HOOK_EXPORT = 'on_hook';
@@ -226,7 +228,7 @@ export class WasmInstance implements SandboxInstance {
     if (raw === undefined || job.settled || worker !== this.#worker) return; // abandoned meanwhile
     this.#running = undefined;
     if (raw.status === 'trap') {
-      settle(job, new CrashedError(raw.message, { ...job.where, data: { ...job.where.data, reason: raw.reason } }));
+      settle(job, this.#trapError(job.where, raw.reason, raw.message));
       this.#die({ reason: raw.reason, message: raw.message });
       return;
     }
@@ -282,7 +284,7 @@ export class WasmInstance implements SandboxInstance {
     if (generation !== this.#generation || this.#phase !== 'running') return;
     const job = this.#running;
     this.#running = undefined;
-    if (job) settle(job, new CrashedError(death.message, { ...job.where, data: { ...job.where.data, reason: death.reason, exitCode: death.code } }));
+    if (job) settle(job, this.#trapError(job.where, death.reason, death.message, { exitCode: death.code }));
     this.#die({ reason: death.reason, message: death.message, code: death.code ?? null });
   }
 
@@ -325,6 +327,13 @@ export class WasmInstance implements SandboxInstance {
       settle(job, e);
       job.controller?.abort(e);
     }
+  }
+
+  /** A cap that did its job is MEMORY_LIMIT naming the cap; any other trap is CRASHED. `data.reason` and `data.detail` say which and how. */
+  #trapError(where: SandboxErrorOptions, reason: TrapReason, message: string, extra: Record<string, unknown> = {}): Error {
+    const data = { ...where.data, reason, ...extra };
+    if (reason === 'memory') return new MemoryLimitError(this.#setup.manifest.permissions.memoryMb, { ...where, data: { ...data, detail: message } });
+    return new CrashedError(message, { ...where, data });
   }
 
   #assertUsable(where: SandboxErrorOptions): void {

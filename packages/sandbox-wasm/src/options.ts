@@ -17,7 +17,7 @@ export interface WasmDriverOptions {
    * none while the machine shows contention (see the README). A number fixes it: 0 never spins.
    */
   workerSpinMicros?: number | 'adaptive';
-  /** Time a worker has to start and instantiate its module. Default 10 000 ms. */
+  /** Time a worker has to start and instantiate its module when the host passes none. Default 15 000 ms. */
   startTimeoutMs?: number;
   /**
    * After a plugin starts, the driver boots one spare worker (no plugin in it yet) so the next
@@ -25,14 +25,20 @@ export interface WasmDriverOptions {
    * The spare is stopped after this long unused, in ms. Default 30 000; 0 keeps no spare.
    */
   spareIdleMs?: number;
+  /**
+   * Files and dirs a plugin may hold open at once through WASI (its preopens not counted); more
+   * opens fail inside the plugin with EMFILE. Every open holds one of the host's fds. Default 256.
+   */
+  maxOpenFiles?: number;
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
 export const DEFAULT_CHANNEL_BYTES = 64 * 2 ** 10;
 export const DEFAULT_HOST_SPIN_MICROS = 50;
 export const DEFAULT_WORKER_SPIN_MICROS = 'adaptive';
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
+export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_SPARE_IDLE_MS = 30_000;
+export const DEFAULT_MAX_OPEN_FILES = 256;
 
 /** setTimeout's largest delay (~24.8 days); a longer spareIdleMs is cut to it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -50,6 +56,7 @@ export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDri
     hostSpinMicros: check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0),
     workerSpinMicros: options.workerSpinMicros === 'adaptive' ? undefined : checkOptional('workerSpinMicros', options.workerSpinMicros, 0),
     startTimeoutMs: check('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
+    maxOpenFiles: Math.floor(check('maxOpenFiles', options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
     spareIdleMs: Math.min(check('spareIdleMs', options.spareIdleMs, DEFAULT_SPARE_IDLE_MS, 0), MAX_TIMER_MS),
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { LoadFailedError, type Logger } from '@clawdesk/sandbox';
+import { LoadFailedError, symlinkEscapes, type Logger } from '@clawdesk/sandbox';
 
 /** WASI preopens for `permissions.fs`: guest path → host path, plus which guest paths are read-only. */
 export interface Preopens {
@@ -13,8 +13,11 @@ export interface Preopens {
  * Maps `permissions.fs.read` / `.write` (relative to the plugin dir) to WASI preopens named
  * `/<relative path>` (`.` → `/`). A dir in both lists is writable. A path that is not an existing
  * directory is skipped with a warning (the driver never creates files in a plugin's dir); one
- * leaving the plugin dir, by `..` or through a symlink, fails the load. WASI keeps the plugin
- * inside each preopen, but opens the preopen itself wherever its path leads.
+ * leaving the plugin dir, by `..` or through a symlink, fails the load. So does a symlink inside
+ * a preopen that leads out of that preopen: uvwasi follows links in the middle of a path
+ * wherever they point (`rootfs -> /` read the host's /proc/self/environ), and a link from a
+ * writable dir into a read-only one would make it writable. The plugin cannot make links
+ * itself (path_symlink is refused).
  */
 export function preopensFor(manifest: PluginManifest, logger: Logger): Preopens {
   const modes = new Map<string, 'ro' | 'rw'>();
@@ -39,6 +42,11 @@ export function preopensFor(manifest: PluginManifest, logger: Logger): Preopens 
     realDir ??= realpathSync(manifest.dir);
     const real = realpathSync(host);
     if (outside(realDir, real)) throw leaves(rel);
+    const links = symlinkEscapes(real, () => [real]);
+    if (links.length > 0) {
+      const list = links.map((l) => `${l.link} -> ${l.target}`).join('; ');
+      throw new LoadFailedError(`a symlink in permissions.fs path "${rel}" leads outside it: ${list}`, { plugin: manifest.name, driver: 'wasm', data: { links } });
+    }
     preopens[guest] = real;
     if (mode === 'ro') readOnly.push(guest);
   }

@@ -96,7 +96,7 @@ export interface WorkerSetup {
   config: Record<string, string>;
   allowedHosts: string[];
   /** Present when the module imports WASI. */
-  wasi: { preopens: Record<string, string>; readOnly: string[]; nullFd: number } | null;
+  wasi: { preopens: Record<string, string>; readOnly: string[]; nullFd: number; maxOpenFiles: number } | null;
   /** Cap for Extism host-side allocations (input, output, vars) within one call, in bytes. */
   hostMemoryBytes: number;
   /** The module's effective memory maximum in bytes, after capping. */

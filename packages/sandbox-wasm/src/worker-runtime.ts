@@ -227,6 +227,8 @@ export async function createRuntime(
       } finally {
         // Frees this call's Extism blocks; without it every input and output stays referenced.
         await plugin.reset();
+        // Files do not stay open between calls: a terminated worker would leak its host fds.
+        wasi?.closeAll();
       }
       if (callError !== null) return { status: Status.PluginError, message: callError };
       if (output === null) return { status: Status.NoOutput };

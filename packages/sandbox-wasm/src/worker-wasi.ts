@@ -12,6 +12,7 @@ export type WasiClass = typeof WASI;
 type WasiFn = (...args: any[]) => unknown;
 
 const ERRNO_SUCCESS = 0;
+const ERRNO_MFILE = 33;
 const ERRNO_NOTCAPABLE = 76;
 
 const OFLAGS_CREAT = 1;
@@ -27,7 +28,6 @@ const MUTATING_PATH_CALLS: Record<string, number[]> = {
   path_filestat_set_times: [0],
   path_link: [0, 4],
   path_rename: [0, 3],
-  path_symlink: [2],
 };
 
 /** Rights that modify files or directories (WASI preview1 `rights` bits). */
@@ -37,6 +37,8 @@ export interface WasiOptions {
   preopens: Record<string, string>;
   readOnly: string[];
   nullFd: number;
+  /** Files and dirs the plugin may hold open at once (preopens not counted); more opens fail with EMFILE. */
+  maxOpenFiles: number;
 }
 
 export interface PluginWasi {
@@ -44,6 +46,10 @@ export interface PluginWasi {
   functions: Record<string, WasiFn>;
   /** Binds WASI to the instance's memory (and runs a reactor's `_initialize`). */
   initialize(instance: WebAssembly.Instance): void;
+  /** Host fds the plugin holds open now (preopens not counted). */
+  readonly openFiles: number;
+  /** Closes every fd the plugin opened, before the worker goes away. */
+  closeAll(): void;
 }
 
 export class ProcExit extends Error {
@@ -67,18 +73,47 @@ export function createWasi(WASIClass: WasiClass, options: WasiOptions): PluginWa
   // uvwasi numbers preopens from fd 3 in insertion order.
   const guests = Object.keys(options.preopens);
   const readOnlyFds = new Set(guests.flatMap((g, i) => (options.readOnly.includes(g) ? [i + 3] : [])));
+  // stdio share the driver's one /dev/null fd, which uvwasi would close on the host.
+  const fixedFds = new Set([0, 1, 2, ...guests.map((_, i) => i + 3)]);
+  /** Fds the plugin opened and has not closed: each holds a host fd. */
+  const opened = new Set<number>();
   let memory: WebAssembly.Memory | undefined;
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
   const overrides: Record<string, WasiFn> = {
-    path_open(fd: number, dirflags: number, path: number, pathLen: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, opened: number) {
+    path_open(fd: number, dirflags: number, path: number, pathLen: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, openedPtr: number) {
       if (readOnlyFds.has(fd)) {
         if (oflags & (OFLAGS_CREAT | OFLAGS_EXCL | OFLAGS_TRUNC) || fdflags & FDFLAGS_APPEND) return ERRNO_NOTCAPABLE;
         // Files and dirs opened here get no write rights, and uvwasi refuses write rights to their children.
         base &= ~WRITE_RIGHTS;
         inheriting &= ~WRITE_RIGHTS;
       }
-      return raw.path_open!(fd, dirflags, path, pathLen, oflags, base, inheriting, fdflags, opened);
+      // Every open holds a host fd until closed: unbounded, a plugin exhausts the host's.
+      if (opened.size >= options.maxOpenFiles) return ERRNO_MFILE;
+      const errno = raw.path_open!(fd, dirflags, path, pathLen, oflags, base, inheriting, fdflags, openedPtr);
+      if (errno === ERRNO_SUCCESS && memory) opened.add(new DataView(memory.buffer).getUint32(openedPtr, true));
+      return errno;
+    },
+    fd_close(fd: number) {
+      // A preopen stays: closing it would free its number for a fd that is not read-only.
+      if (fixedFds.has(fd)) return ERRNO_NOTCAPABLE;
+      const errno = raw.fd_close!(fd);
+      if (errno === ERRNO_SUCCESS) opened.delete(fd);
+      return errno;
+    },
+    fd_renumber(from: number, to: number) {
+      // Read-only is tracked by fd number: moving a preopen (or over one) would shed or swap it.
+      if (fixedFds.has(from) || fixedFds.has(to)) return ERRNO_NOTCAPABLE;
+      const errno = raw.fd_renumber!(from, to);
+      if (errno === ERRNO_SUCCESS) {
+        opened.delete(from);
+        opened.add(to);
+      }
+      return errno;
+    },
+    // A link made inside a writable preopen would be followed by later opens wherever it points.
+    path_symlink() {
+      return ERRNO_NOTCAPABLE;
     },
     poll_oneoff(inPtr: number, outPtr: number, count: number, eventsPtr: number) {
       const slept = memory !== undefined && sleepOnClocks(new DataView(memory.buffer), inPtr, outPtr, count, eventsPtr, sleeper);
@@ -101,6 +136,13 @@ export function createWasi(WASIClass: WasiClass, options: WasiOptions): PluginWa
 
   return {
     functions,
+    get openFiles() {
+      return opened.size;
+    },
+    closeAll() {
+      for (const fd of opened) raw.fd_close!(fd);
+      opened.clear();
+    },
     initialize(instance) {
       memory = instance.exports.memory as WebAssembly.Memory | undefined;
       if (!(memory instanceof WebAssembly.Memory)) throw new Error('a WASI module must export its memory');

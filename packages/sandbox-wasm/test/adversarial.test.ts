@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadManifest } from '@clawdesk/manifest';
@@ -90,12 +90,12 @@ describe('logging', () => {
   });
 });
 
-test('config_get with a key larger than memoryMb fails the call with CRASHED naming the host memory cap', async () => {
+test('config_get with a key larger than memoryMb fails the call with MEMORY_LIMIT naming the host memory cap', async () => {
   const m = await withEntry(hostCaller('config_get', 100 * 2 ** 20, false), { tools: [tool('go')] });
   const instance = instances.track(await createWasmDriver().instantiate(m, context(m)));
   const error = await rejectionOf(instance.callTool('go', {}, callOpts()));
-  expect(error.code).toBe('CRASHED');
-  expect(error.message).toContain('Extism host memory');
+  expect(error.code).toBe('MEMORY_LIMIT');
+  expect(error.data?.detail).toContain('Extism host memory');
 });
 
 describe('files', () => {
@@ -124,6 +124,34 @@ describe('files', () => {
       expect(outcome).toBeInstanceOf(Error);
       expect((outcome as Error & { code?: string }).code).toBe('LOAD_FAILED');
       expect((outcome as Error).message).toContain('permissions.fs path "./data" leaves the plugin directory');
+    } finally {
+      plugin.cleanup();
+    }
+  });
+});
+
+describe('symlinks shipped inside an fs dir', () => {
+  test.each([
+    ['read', 'data', 'rootfs', '/', { path: 'rootfs/proc/self/environ' }],
+    ['write', 'scratch', 'tmpfs', tmpdir(), { path: 'tmpfs/clawdesk-wasm-escape.txt', write: true }],
+    ['read-only-bypass', 'scratch', 'to-data', '../data', { path: 'to-data/planted.txt', write: true }],
+  ])('a %s link (%s/%s -> %s) fails the load with LOAD_FAILED naming it, and nothing is read or written through it', async (_label, dir, link, target, probe) => {
+    const plugin = copyExample('wasm-hostile');
+    try {
+      mkdirSync(path.join(plugin.dir, 'scratch'), { recursive: true });
+      symlinkSync(target, path.join(plugin.dir, dir, link));
+      const m = await loadManifest(plugin.dir);
+      const outcome = await createWasmDriver()
+        .instantiate(m, context(m))
+        .then(
+          async (instance) => JSON.stringify(resultValue(await instances.track(instance).callTool('fs_probe', probe, callOpts()))),
+          (error: Error & { code?: string }) => error,
+        );
+      expect(outcome).toBeInstanceOf(Error);
+      expect((outcome as Error & { code?: string }).code).toBe('LOAD_FAILED');
+      expect((outcome as Error).message).toContain(`a symlink in permissions.fs path "./${dir}" leads outside it: ${path.join(plugin.dir, dir, link)} -> `);
+      expect(existsSync(path.join(tmpdir(), 'clawdesk-wasm-escape.txt'))).toBe(false);
+      expect(existsSync(path.join(plugin.dir, 'data', 'planted.txt'))).toBe(false);
     } finally {
       plugin.cleanup();
     }

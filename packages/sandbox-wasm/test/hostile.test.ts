@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { callOpts, copyExample, instanceTracker, loadExample, rejectionOf } from
 
 const MIB = 2 ** 20;
 const WASI_ENOTCAPABLE = 76;
+const WASI_EMFILE = 33;
 
 const plugin = copyExample('wasm-hostile');
 mkdirSync(path.join(plugin.dir, 'scratch'), { recursive: true }); // its fs.write dir (not copied: tests write into it)
@@ -100,16 +101,17 @@ describe('runaway code', () => {
 });
 
 describe('memory', () => {
-  test('a memory bomb stops at permissions.memoryMb with CRASHED (reason memory), onExit says memory, and the host stays small', async () => {
+  test('a memory bomb stops at permissions.memoryMb with MEMORY_LIMIT naming plugin, tool and cap, onExit says memory, and the host stays small', async () => {
     const { instance } = await start();
     const seen = exits(instance);
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
     const error = await rejectionOf(instance.callTool('memory_bomb', {}, callOpts()));
     expect(performance.now() - t0).toBeLessThan(10_000);
-    expect(error.code).toBe('CRASHED');
-    expect(error.data).toMatchObject({ reason: 'memory' });
-    expect(error.message).toMatch(/memory limit of 32 MiB reached/);
+    expect(error.code).toBe('MEMORY_LIMIT');
+    expect(error.message).toBe('plugin "wasm-hostile", tool "memory_bomb" exceeded its memory cap of 32 MB (permissions.memoryMb)');
+    expect(error).toMatchObject({ plugin: 'wasm-hostile', tool: 'memory_bomb' });
+    expect(error.data).toMatchObject({ limitMb: 32, reason: 'memory', detail: expect.stringMatching(/memory limit of 32 MiB reached/) });
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 * MIB);
     expect(seen).toEqual([expect.objectContaining({ reason: 'memory' })]);
   });
@@ -117,9 +119,13 @@ describe('memory', () => {
   test('Extism host allocations count against memoryMb too', async () => {
     const { instance } = await start();
     const error = await rejectionOf(instance.callTool('host_alloc_bomb', {}, callOpts()));
-    expect(error.code).toBe('CRASHED');
-    expect(error.data).toMatchObject({ reason: 'memory' });
-    expect(error.message).toMatch(/more than 32 MiB of Extism host memory/);
+    expect(error.code).toBe('MEMORY_LIMIT');
+    expect(error.data).toMatchObject({ limitMb: 32, reason: 'memory', detail: expect.stringMatching(/more than 32 MiB of Extism host memory/) });
+  });
+
+  test('a bare trap away from the cap is still CRASHED, not MEMORY_LIMIT', async () => {
+    const { instance } = await start();
+    expect((await rejectionOf(instance.callTool('trap', {}, callOpts()))).code).toBe('CRASHED');
   });
 });
 
@@ -236,7 +242,7 @@ describe('network', () => {
     const { instance, ctx } = await start();
     expect(await value(instance, 'http_get', { url: `http://127.0.0.1:${port}/redirect` })).toEqual({ status: 0, body: '' });
     expect(requests).toEqual([`127.0.0.1:${port} /redirect`]);
-    expect(ctx.logger.entries.map((e) => e.message)).toContain(`blocked HTTP request to localhost:${port}: not in permissions.network.allowedHosts`);
+    expect(ctx.logger.entries.map((e) => e.message)).toContain(`blocked HTTP request to localhost:${port}: localhost:${port} is not in permissions.network.allowedHosts`);
   });
 });
 
@@ -317,13 +323,42 @@ describe('environment and files', () => {
     expect(existsSync(path.join(plugin.dir, 'scratch', 'sub', 'planted.txt'))).toBe(true);
   });
 
-  test('a symlink inside an allowed dir does not lead outside it', async () => {
+  test('fd_renumber cannot move the read-only preopen to a new number to write through it', async () => {
+    const { instance } = await start();
+    const result = await value(instance, 'fs_renumber', { path: 'renumbered.txt' });
+    expect(result.renumber).toBe(WASI_ENOTCAPABLE);
+    expect(result.open).toBe(WASI_ENOTCAPABLE);
+    expect(existsSync(path.join(plugin.dir, 'data', 'renumbered.txt'))).toBe(false);
+  });
+
+  test('open files are capped per plugin (EMFILE inside the plugin), closed after each call, and none is left after dispose', async () => {
+    const hostFds = () => readdirSync('/proc/self/fd').length;
+    const before = hostFds();
+    const { instance } = await start(manifest, createWasmDriver({ maxOpenFiles: 100 }));
+    expect(await value(instance, 'fd_flood', { count: 5000 })).toEqual({ opened: 100, errno: WASI_EMFILE });
+    // The next call may open as many again: the first call's files were closed when it ended.
+    expect(await value(instance, 'fd_flood', { count: 5000 })).toEqual({ opened: 100, errno: WASI_EMFILE });
+    expect(hostFds() - before).toBeLessThan(20);
+    await instance.dispose();
+    expect(hostFds() - before).toBeLessThan(10);
+  });
+
+  test('the default cap is 256 open files', async () => {
+    const { instance } = await start();
+    expect(await value(instance, 'fd_flood', { count: 5000 })).toEqual({ opened: 256, errno: WASI_EMFILE });
+  });
+
+  test('a symlink inside an allowed dir that leads outside it fails the load, naming the link', async () => {
     const secret = path.join(plugin.dir, 'secret.txt');
     writeFileSync(secret, 'top secret');
-    symlinkSync(secret, path.join(plugin.dir, 'data', 'link.txt'));
-    const { instance } = await start();
-    const [data] = (await value(instance, 'fs_probe', { path: 'link.txt' })).preopens as { errno: number; text?: string }[];
-    expect(data?.errno).not.toBe(0);
-    expect(data?.text).toBeUndefined();
+    const link = path.join(plugin.dir, 'data', 'link.txt');
+    symlinkSync(secret, link);
+    try {
+      const error = await rejectionOf(start());
+      expect(error.code).toBe('LOAD_FAILED');
+      expect(error.message).toContain(`a symlink in permissions.fs path "./data" leads outside it: ${link} -> ${secret}`);
+    } finally {
+      rmSync(link);
+    }
   });
 });

@@ -31,6 +31,15 @@ export interface CallOptions {
   signal: AbortSignal;
   /** Hard limit for this call. Past it the driver rejects with `TimeoutError` and recycles the sandbox if it can. */
   timeoutMs: number;
+  /** Optional: told of the plugin's progress reports (MCP `notifications/progress`) while the call runs. */
+  onProgress?: ((progress: ProgressReport) => void) | undefined;
+}
+
+/** One progress report of a running call, as MCP `notifications/progress` carries it. */
+export interface ProgressReport {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 export type DispatchOptions = CallOptions;
@@ -86,6 +95,12 @@ export interface SandboxInstance {
   dispose(): Promise<void>;
   /** Called once when the instance ends for any reason other than `dispose()`. Returns an unsubscribe function. */
   onExit(listener: (info: ExitInfo) => void): () => void;
+  /**
+   * Optional: called when what `describe()` returns changed while running (an MCP server sent
+   * `notifications/tools/list_changed` and was listed again). The host updates its registry and
+   * argument validators from it. Returns an unsubscribe function.
+   */
+  onDescriptionChange?(listener: (description: PluginDescription) => void): () => void;
 }
 
 /** The permissions a driver reports on, in the order `inspect` shows them. */
@@ -115,5 +130,15 @@ export interface SandboxDriver {
   supports(manifest: PluginManifest): boolean;
   /** What this driver can and cannot enforce for this manifest. */
   enforcement(manifest: PluginManifest): PermissionReport;
-  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: { signal?: AbortSignal }): Promise<SandboxInstance>;
+  instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<SandboxInstance>;
+}
+
+export interface InstantiateOptions {
+  /** Aborted when the host gives up on the start (its start deadline, or it is closing). */
+  signal?: AbortSignal;
+  /**
+   * Time for spawn + handshake + describe, separate from each call's `timeoutMs`. The host passes
+   * the manifest's `startTimeoutMs` or its own default; a driver used alone falls back to its option.
+   */
+  startTimeoutMs?: number;
 }

@@ -9,6 +9,10 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const ROOT = [
   'CancelledError',
+  'MIN_NODE_MAJOR',
+  'UnsupportedNodeError',
+  'assertSupportedNode',
+  'unsupportedNode',
   'CrashedError',
   'IN_PROCESS_ENFORCEMENT',
   'NOTHING_ENFORCED',
@@ -28,7 +32,9 @@ const ROOT = [
   'ToolNotFoundError',
   'createInMemoryDriver',
   'errorResult',
+  'fetchPinned',
   'hostAllowed',
+  'isInside',
   'isPrivateAddress',
   'isSandboxError',
   'isToolResult',
@@ -37,13 +43,18 @@ const ROOT = [
   'resultValue',
   'schemaProblems',
   'simulateCrash',
+  'symlinkEscapes',
   'toToolResult',
 ];
 const CONFORMANCE = ['ECHO_PAYLOADS', 'bigPayload', 'createConformanceCases', 'createRecordingLogger', 'createTestContext', 'defineConformanceSuite'];
 
 describe('the published surface', () => {
-  test('the export map has the root, ./conformance and ./package.json, each with import and require types', () => {
-    expect(Object.keys(pkg.exports)).toEqual(['.', './conformance', './package.json']);
+  test('the export map has the root, ./conformance, ./require-node and ./package.json, each with import and require types', () => {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './conformance', './require-node', './package.json']);
+    expect(pkg.exports['./require-node']).toEqual({
+      import: { types: './dist/require-node.d.ts', default: './dist/require-node.js' },
+      require: { types: './dist/require-node.d.cts', default: './dist/require-node.cjs' },
+    });
     expect(pkg.exports['./conformance']).toEqual({
       import: { types: './dist/conformance.d.ts', default: './dist/conformance.js' },
       require: { types: './dist/conformance.d.cts', default: './dist/conformance.cjs' },

@@ -49,7 +49,7 @@ describe('loading process plugins through the host', () => {
         plugin: 'slow-start',
         driver: 'process',
         message:
-          'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly',
+          'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly',
         data: { startTimeoutMs: 300 },
       });
       expect(t.host.get('slow-start')).toMatchObject({ state: 'failed', error });

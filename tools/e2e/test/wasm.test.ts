@@ -190,21 +190,22 @@ describe('runaway code', () => {
 });
 
 describe('memory', () => {
-  test('a memory bomb stops at permissions.memoryMb with CRASHED (reason memory), the host stays small, and the restart policy brings the plugin back', async () => {
+  test('a memory bomb stops at permissions.memoryMb with MEMORY_LIMIT (reason memory), the host stays small, and the restart policy brings the plugin back', async () => {
     const rssBefore = process.memoryUsage().rss;
     const t0 = performance.now();
     const error = await rejectionOf(call('wasm-hostile', 'memory_bomb'));
     expect(performance.now() - t0).toBeLessThan(10_000);
-    expect(error).toMatchObject({ code: 'CRASHED', plugin: 'wasm-hostile', tool: 'memory_bomb', driver: 'wasm', data: { reason: 'memory' } });
-    expect(error.message).toMatch(/^plugin "wasm-hostile", tool "memory_bomb" crashed: memory limit of 32 MiB reached/);
+    expect(error).toMatchObject({ code: 'MEMORY_LIMIT', plugin: 'wasm-hostile', tool: 'memory_bomb', driver: 'wasm', data: { reason: 'memory', limitMb: 32 } });
+    expect(error.message).toBe('plugin "wasm-hostile", tool "memory_bomb" exceeded its memory cap of 32 MB (permissions.memoryMb)');
+    expect(error.data?.detail).toMatch(/^memory limit of 32 MiB reached/);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 * MIB);
     await expectRestartAfterCrash('wasm-hostile', { reason: 'memory', message: expect.stringMatching(/^memory limit of 32 MiB reached/) });
   });
 
   test('Extism host allocations count against memoryMb too', async () => {
     const error = await rejectionOf(call('wasm-hostile', 'host_alloc_bomb'));
-    expect(error).toMatchObject({ code: 'CRASHED', data: { reason: 'memory' } });
-    expect(error.message).toMatch(/more than 32 MiB of Extism host memory/);
+    expect(error).toMatchObject({ code: 'MEMORY_LIMIT', data: { reason: 'memory', limitMb: 32 } });
+    expect(error.data?.detail).toMatch(/more than 32 MiB of Extism host memory/);
     await expectRestartAfterCrash('wasm-hostile', { reason: 'memory' });
   });
 });

@@ -8,17 +8,23 @@ export interface RunResult {
 
 export interface RunOptions {
   cwd: string;
+  /** Variables set over (or, `undefined`, removed from) the inherited environment. */
+  env?: Record<string, string | undefined>;
 }
 
 // The checks parse what children print, so they get no colours. npm's own `npm_*` variables are
 // dropped too: a child npm would read them as its config (e.g. the calling script's prefix).
-function childEnv(): NodeJS.ProcessEnv {
+function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.toLowerCase().startsWith('npm_')) env[key] = value;
   }
   env.FORCE_COLOR = '0';
   delete env.NO_COLOR;
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   return env;
 }
 
@@ -28,7 +34,7 @@ export function run(command: string, args: readonly string[], options: RunOption
     execFile(
       command,
       args,
-      { cwd: options.cwd, env: childEnv(), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+      { cwd: options.cwd, env: childEnv(options.env), encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve({ code: 0, stdout, stderr });

@@ -5,10 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { PluginHost } from '@clawdesk/host';
 import { resultValue } from '@clawdesk/sandbox';
-import type { Command } from '../command.js';
-import { CliError, EXIT } from '../errors.js';
-import { bundledExamples, withHost } from '../host.js';
-import type { Output } from '../output.js';
+import { CliError, EXIT, withHost, type Command, type Output } from '@clawdesk/cli';
 
 /** How long the tour waits for the watcher to pick up an edit before calling it a failure. */
 const RELOAD_WAIT_MS = 10_000;
@@ -26,8 +23,9 @@ export const demo: Command = {
   usage: 'demo',
   summary: 'a scripted tour of the bundled examples (no network): wasm, process and native plugins, a live reload, a hostile plugin contained',
   examples: ['clawdesk demo', 'clawdesk demo --json   # only the summary'],
-  async run({ out, signal }) {
-    const examples = bundledExamples;
+  async run({ out, signal, defaultDir }) {
+    if (!defaultDir) throw new CliError('NO_EXAMPLES', 'the demo needs the bundled example plugins');
+    const examples = defaultDir;
     const work = await mkdtemp(path.join(os.tmpdir(), 'clawdesk-demo-'));
     const tourStarted = performance.now();
     const step = (n: number, title: string) => out.line(`\n${out.bold(`${n}. ${title}`)}`);

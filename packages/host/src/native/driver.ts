@@ -184,7 +184,7 @@ class NativeInstance implements SandboxInstance {
     const where = kind === 'tool' ? { plugin: this.plugin, tool: name, driver: DRIVER } : { plugin: this.plugin, hook: name, driver: DRIVER };
     if (this.#disposed) return Promise.reject(new DisposedError(where));
     if (opts.signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: opts.signal.reason }));
-    return raceCall(this.deadlines, where, opts.timeoutMs, opts.signal, (o) => this.#execute(kind, name, input, new CallContext(this.ctx, o)), this.#tracker);
+    return raceCall(this.deadlines, where, opts.timeoutMs, opts, (o) => this.#execute(kind, name, input, new CallContext(this.ctx, o)), this.#tracker);
   }
 }
 

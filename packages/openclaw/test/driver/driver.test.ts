@@ -46,7 +46,7 @@ describe('createOpenClawDriver', () => {
       const started = performance.now();
       await expect(host.load(fixtureDir('hostile/register-spins'))).rejects.toMatchObject({
         code: 'LOAD_FAILED',
-        message: 'plugin "register-spins" failed to load: did not finish the handshake (initialize, tools/list) within 1500 ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly',
+        message: 'plugin "register-spins" failed to load: did not finish the handshake (initialize, tools/list) within 1500 ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly',
       });
       expect(performance.now() - started).toBeLessThan(10_000);
     });

@@ -11,6 +11,9 @@ export class LineWriter {
   readonly #stream: Writable;
   #tail: Promise<void> = Promise.resolve();
   #closed: Error | undefined;
+  #queuedMessages = 0;
+  #queuedBytes = 0;
+  #belowWaiters: { bytes: number; resolve(): void }[] = [];
 
   constructor(stream: Writable) {
     this.#stream = stream;
@@ -20,13 +23,36 @@ export class LineWriter {
     });
   }
 
+  /** Messages (and their bytes) waiting for the stream: what a reader that does not read makes the writer hold. */
+  get backlog(): { messages: number; bytes: number } {
+    return { messages: this.#queuedMessages, bytes: this.#queuedBytes };
+  }
+
+  /** Resolves once the backlog is at most `bytes` (at once if it is already). */
+  below(bytes: number): Promise<void> {
+    if (this.#queuedBytes <= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.#belowWaiters.push({ bytes, resolve }));
+  }
+
   /** Resolves once the line is handed to the stream; rejects if the stream is closed or fails. */
   write(message: RpcMessage): Promise<void> {
     const line = serializeMessage(message);
-    const next = this.#tail.then(() => this.#writeNow(line));
+    const size = Buffer.byteLength(line);
+    this.#queuedMessages += 1;
+    this.#queuedBytes += size;
+    const next = this.#tail.then(() => this.#writeNow(line)).finally(() => this.#dequeued(size));
     // Keep the queue going after a failed write; the failure goes to this caller only.
     this.#tail = next.catch(() => undefined);
     return next;
+  }
+
+  #dequeued(size: number): void {
+    this.#queuedMessages -= 1;
+    this.#queuedBytes -= size;
+    if (this.#belowWaiters.length === 0) return;
+    const ready = this.#belowWaiters.filter((w) => this.#queuedBytes <= w.bytes);
+    this.#belowWaiters = this.#belowWaiters.filter((w) => this.#queuedBytes > w.bytes);
+    for (const w of ready) w.resolve();
   }
 
   #writeNow(line: string): Promise<void> {

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import type { PluginManifest } from '@clawdesk/manifest';
 import type { PermissionReport } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
 import type { Grants } from './grants.js';
@@ -11,6 +13,8 @@ export interface RuntimeAdapter {
   gaps(grants: Grants): Partial<Record<keyof PermissionReport, string>>;
   /** Variables the runtime itself needs, added to the minimal environment. */
   env(hostEnv: NodeJS.ProcessEnv): Record<string, string>;
+  /** Why this runtime cannot express the manifest's grants faithfully (each names the manifest field); the load fails with them. */
+  refusals(manifest: PluginManifest, grants: Grants): string[];
   /** Whether imports of dependencies need `--allow-fs-read` on their files (node) or not (deno loads modules without read permission). */
   readsModules: boolean;
 }
@@ -30,6 +34,8 @@ function permissionModel(grants: Grants, coversNetwork: boolean): PermissionRepo
 const node: RuntimeAdapter = {
   args: (g, moduleReads) => [
     '--permission',
+    // node:sqlite opens files outside the permission model's checks.
+    '--no-experimental-sqlite',
     // One flag per path: Node 24 does not split a single value on commas.
     ...[...g.read, ...moduleReads].map((p) => `--allow-fs-read=${p}`),
     ...g.write.map((p) => `--allow-fs-write=${p}`),
@@ -45,8 +51,16 @@ const node: RuntimeAdapter = {
     ...(g.allowChildProcess ? { fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
   }),
   env: () => ({}),
+  refusals: () => [],
   readsModules: true,
 };
+
+/** Deno checks `--allow-net` by name: what the name resolves to is not checked. */
+const DENO_NAMES_ONLY =
+  "deno's --allow-net matches host names only: a listed name that resolves to a loopback or private address (DNS rebinding) is still reached";
+/** An allowedHosts entry's host part: `[v6]:port`, `v4:port`, a bare v6 address, or a name. */
+const hostPart = (entry: string) => /^\[([^\]]+)\]/.exec(entry)?.[1] ?? (isIP(entry) ? entry : entry.replace(/:\d+$/, ''));
+const hasHostName = (g: Grants) => g.allowedHosts.some((h) => isIP(hostPart(h)) === 0);
 
 const deno: RuntimeAdapter = {
   args: (g) => [
@@ -61,9 +75,13 @@ const deno: RuntimeAdapter = {
     `--v8-flags=--max-old-space-size=${g.memoryMb}`,
     g.entry,
   ],
-  enforcement: (g) => permissionModel(g, true),
+  enforcement: (g) => {
+    const report = permissionModel(g, true);
+    return hasHostName(g) && report.network === 'enforced' ? { ...report, network: 'partial', reasons: { network: DENO_NAMES_ONLY } } : report;
+  },
   gaps: (g) => ({
     memory: HEAP_ONLY,
+    ...(hasHostName(g) ? { network: DENO_NAMES_ONLY } : {}),
     ...(g.allowChildProcess ? { network: SPAWN_ESCAPES, fsRead: SPAWN_ESCAPES, fsWrite: SPAWN_ESCAPES, env: SPAWN_ESCAPES } : {}),
   }),
   // No update check or prompt from a sandboxed runtime; reuse the host's module cache when it has one.
@@ -72,8 +90,28 @@ const deno: RuntimeAdapter = {
     DENO_NO_PROMPT: '1',
     ...(hostEnv.DENO_DIR ? { DENO_DIR: hostEnv.DENO_DIR } : {}),
   }),
+  refusals: denoRefusals,
   readsModules: false,
 };
+
+/**
+ * Deno takes each grant as one comma-separated flag and has no escape for a comma, so
+ * `fs.read: ['data,/etc']` would grant `/etc`: such a value is refused, not split.
+ */
+function denoRefusals(manifest: PluginManifest, g: Grants): string[] {
+  const { fs, network, env } = manifest.permissions;
+  const named: [string, readonly string[]][] = [
+    ['permissions.fs.read', fs.read],
+    ['permissions.fs.write', fs.write],
+    ['permissions.network.allowedHosts', network.allowedHosts],
+    ['permissions.env', env],
+  ];
+  const refuse = ([field, values]: [string, readonly string[]]) =>
+    values.filter((v) => v.includes(',')).map((v) => `${field} ${JSON.stringify(v)} contains a comma, which deno would read as two grants`);
+  const fromManifest = named.flatMap(refuse);
+  // The plugin and data dirs' own paths (or a link's real path) can hold one too.
+  return fromManifest.length > 0 ? fromManifest : refuse(['the resolved fs grant', [...g.read, ...g.write]]);
+}
 
 const NO_MODEL = 'Bun has no permission model';
 
@@ -95,6 +133,7 @@ const bun: RuntimeAdapter = {
     memory: `${NO_MODEL}: no heap limit is applied`,
   }),
   env: () => ({ DO_NOT_TRACK: '1' }),
+  refusals: () => [],
   readsModules: false,
 };
 

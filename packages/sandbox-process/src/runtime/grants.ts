@@ -1,4 +1,5 @@
-import { readdirSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync, type Dirent } from 'node:fs';
+import { isInside } from '@clawdesk/sandbox';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 
@@ -73,23 +74,39 @@ export function grantsFor(manifest: PluginManifest, dataDir: string): Grants {
 /**
  * The `node_modules` folders Node's resolver would search above `dir`, plus the real locations of
  * the packages linked into them (workspaces, pnpm): what a plugin needs to read to import its dependencies.
+ *
+ * Node checks a path by its text and the OS follows links, so granting a `node_modules` grants
+ * wherever its links lead. A link is granted only when its real path is inside the folder holding
+ * that `node_modules` and neither that folder nor an ancestor of the plugin (a workspace link
+ * stays, `zz -> /` or `zz -> ..` does not). A `node_modules` with such a link is granted entry by
+ * entry, leaving the link out. Links deeper inside packages are not inspected.
  */
 export function ancestorModulePaths(dir: string): string[] {
   const found: string[] = [];
-  let current = path.dirname(real(dir));
+  const plugin = real(dir);
+  let current = path.dirname(plugin);
   for (;;) {
     const modules = path.join(current, 'node_modules');
-    const entries = list(modules);
+    const realModules = real(modules);
+    const entries = isInside(current, realModules) ? list(modules) : undefined;
     if (entries) {
-      found.push(real(modules));
+      const sane = (target: string) => isInside(current, target) && target !== current && !isInside(target, plugin);
+      const granted: string[] = [];
+      let refused = false;
+      const consider = (p: string, entry: Dirent) => {
+        if (!entry.isSymbolicLink()) return granted.push(p);
+        const target = real(p);
+        if (!sane(target)) return (refused = true);
+        granted.push(p, target);
+      };
       for (const entry of entries) {
-        if (entry.isSymbolicLink()) found.push(real(path.join(modules, entry.name)));
-        else if (entry.isDirectory() && entry.name.startsWith('@')) {
-          for (const scoped of list(path.join(modules, entry.name)) ?? []) {
-            if (scoped.isSymbolicLink()) found.push(real(path.join(modules, entry.name, scoped.name)));
-          }
-        }
+        const p = path.join(modules, entry.name);
+        if (entry.isDirectory() && entry.name.startsWith('@')) {
+          for (const inner of list(p) ?? []) consider(path.join(p, inner.name), inner);
+        } else consider(p, entry);
       }
+      // Without a bad link, one grant for the folder (plus the linked packages' real dirs) keeps the command line short.
+      found.push(...(refused ? granted : [realModules, ...granted.filter((p) => !isInside(modules, p))]));
     }
     const parent = path.dirname(current);
     if (parent === current) break;

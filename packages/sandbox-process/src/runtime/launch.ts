@@ -1,5 +1,7 @@
+import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { ADAPTERS } from './adapters.js';
+import { expandArgs } from './args.js';
 import { ancestorModulePaths, grantsFor } from './grants.js';
 import type { ProcessRuntime } from '../options.js';
 
@@ -34,15 +36,17 @@ export function buildLaunch(
   runtime: ProcessRuntime,
   binary: string,
   dataDir: string,
-  opts: { allowAncestorNodeModules: boolean; hostEnv?: NodeJS.ProcessEnv },
+  opts: { allowAncestorNodeModules: boolean; hostEnv?: NodeJS.ProcessEnv; envValues?: Record<string, string> },
 ): Launch {
   const adapter = ADAPTERS[runtime];
   const grants = grantsFor(manifest, dataDir);
   const moduleReads = adapter.readsModules && opts.allowAncestorNodeModules ? ancestorModulePaths(manifest.dir) : [];
   return {
     file: binary,
-    args: adapter.args(grants, moduleReads),
+    // The manifest's args follow the entry, so they reach the plugin's own argv.
+    args: [...adapter.args(grants, moduleReads), ...expandArgs(manifest.args, { pluginDir: path.resolve(manifest.dir), dataDir: path.resolve(dataDir) })],
     cwd: manifest.dir,
-    env: childEnv(manifest, runtime, dataDir, opts.hostEnv ?? process.env),
+    // Operator values last: they are the operator's decision, over anything passed through.
+    env: { ...childEnv(manifest, runtime, dataDir, opts.hostEnv ?? process.env), ...opts.envValues },
   };
 }

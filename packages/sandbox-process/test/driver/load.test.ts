@@ -20,6 +20,30 @@ describe('loading a process plugin', () => {
     expect(error.driver).toBe('process');
   });
 
+  test('an entry that exports a plugin but never calls serve() fails the load with an error that says so', async () => {
+    const outcome = await settle(start(fixtureManifest('exports-only')));
+    expect(outcome.ok).toBe(false);
+    const error = (outcome as { error: any }).error;
+    expect(error).toMatchObject({ code: 'LOAD_FAILED', plugin: 'exports-only', driver: 'process', data: { exitCode: 0, reason: 'no-server' } });
+    expect(error.message).toBe(
+      'plugin "exports-only" failed to load: its entry ./plugin.mjs exited (exit code 0) without answering initialize: a process plugin must serve stdio — with @clawdesk/plugin-sdk, call serve(plugin) in ./plugin.mjs; a module that only exports its plugin runs only with sandbox "native"',
+    );
+  });
+
+  test.each(['bun', 'deno'] as const)('the same entry under %s fails the same way, naming serve()', async (runtime) => {
+    const outcome = await settle(start(fixtureManifest('exports-only', { runtime })));
+    const error = (outcome as { error: any }).error;
+    expect(error).toMatchObject({ code: 'LOAD_FAILED', data: { exitCode: 0, reason: 'no-server' } });
+    expect(error.message).toContain('exited (exit code 0) without answering initialize: a process plugin must serve stdio');
+  });
+
+  test('an entry that exits 0 after printing to stderr keeps those lines in the error, so its own reason shows too', async () => {
+    const outcome = await settle(start(fixtureManifest('exits-clean-with-reason')));
+    const error = (outcome as { error: any }).error;
+    expect(error).toMatchObject({ code: 'LOAD_FAILED', data: { exitCode: 0, reason: 'no-server', stderr: 'no config given, nothing to serve' } });
+    expect(error.message).toMatch(/runs only with sandbox "native"; last stderr:\n {2}no config given, nothing to serve$/);
+  });
+
   test('a handshake that does not finish within startTimeoutMs fails the load with a clear LoadFailedError and leaves no process', async () => {
     const began = performance.now();
     const outcome = await settle(start(fixtureManifest('slow-start'), { driver: { startTimeoutMs: 300 } }));
@@ -29,7 +53,7 @@ describe('loading a process plugin', () => {
     const error = (outcome as { error: any }).error;
     expect(error.code).toBe('LOAD_FAILED');
     expect(error.message).toBe(
-      'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise createProcessDriver({ startTimeoutMs }) if it starts slowly',
+      'plugin "slow-start" failed to load: did not finish the handshake (initialize, tools/list) within 300 ms; raise startTimeoutMs (in its manifest, createHost or createProcessDriver options) if it starts slowly',
     );
     expect(error.data).toEqual({ startTimeoutMs: 300 });
     expect(await noneLeft('slow-start')).toBe(true);

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES_DIR, fixtureManifest, opts, settle, start } from '../support/plugins.js';
+import { FIXTURES_DIR, fixtureManifest, opts, settle, start, type Started } from '../support/plugins.js';
 import { removeHostDataDirs, runHost } from '../support/host-process.js';
 
 const SECRET = 'clawdesk-test-secret-4f9a1c';
@@ -88,6 +88,17 @@ describe('permissions', () => {
   });
 });
 
+test('node:sqlite, which the permission model does not cover, cannot be loaded by a node plugin', async () => {
+  const { instance, close } = await start(fixtureManifest('fs-escape'));
+  try {
+    const result = await instance.callTool('sqlite', {}, opts());
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/No such built-in module: node:sqlite/);
+  } finally {
+    await close();
+  }
+});
+
 describe('fs permissions through symlinks', () => {
   const dir = path.join(path.dirname(FIXTURES_DIR), '..', '.tmp', 'symlinked-fs');
   beforeAll(() => {
@@ -95,7 +106,6 @@ describe('fs permissions through symlinks', () => {
     copyFileSync(path.join(FIXTURES_DIR, 'fs-escape', 'plugin.mjs'), path.join(dir, 'plugin.mjs'));
     symlinkSync('/etc', path.join(dir, 'data'));
     mkdirSync(path.join(dir, 'inside'), { recursive: true });
-    symlinkSync(path.join(dir, 'inside'), path.join(dir, 'linked-inside'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,12 +124,60 @@ describe('fs permissions through symlinks', () => {
     expect(outcome.error.message).toContain(`permissions.${field} "./data" resolves to /etc`);
   });
 
-  test('a symlink to a dir inside the plugin is still granted', async () => {
-    const { instance, close } = await start(at({ read: ['./linked-inside'] }));
+});
+
+describe('symlinks shipped in the plugin dir', () => {
+  const shipped = path.join(path.dirname(FIXTURES_DIR), '..', '.tmp', 'shipped-links');
+  const at = (fs: { read?: string[]; write?: string[] }) => {
+    const m = fixtureManifest('fs-escape');
+    return { ...m, permissions: { ...m.permissions, fs: { read: fs.read ?? [], write: fs.write ?? [] } } };
+  };
+  beforeAll(() => {
+    mkdirSync(path.join(shipped, 'inside'), { recursive: true });
+    copyFileSync(path.join(FIXTURES_DIR, 'fs-escape', 'plugin.mjs'), path.join(shipped, 'plugin.mjs'));
+  });
+  afterAll(() => rmSync(shipped, { recursive: true, force: true }));
+
+  test('a symlink to a dir inside the plugin is still granted, as an fs.read dir and as a link inside', async () => {
+    symlinkSync(path.join(shipped, 'inside'), path.join(shipped, 'linked-inside'));
+    const { instance, close } = await start({ ...at({ read: ['./linked-inside'] }), dir: shipped });
     try {
       expect(instance.pid).toBeGreaterThan(0);
     } finally {
       await close();
+      rmSync(path.join(shipped, 'linked-inside'));
     }
   });
+
+  test.each(['node', 'deno'] as const)('on %s, a symlink shipped in the plugin dir that leads to / fails the load, naming the link', async (runtime) => {
+    symlinkSync('/', path.join(shipped, 'inside', 'rootfs'));
+    try {
+      const outcome = (await settle(start({ ...at({}), dir: shipped, runtime }))) as { ok: boolean; error: any; value?: Started };
+      if (outcome.ok) {
+        // Before links were checked: the plugin read the machine's files through the link.
+        const read = await outcome.value!.instance.callTool('read', { file: path.join(shipped, 'inside', 'rootfs', 'etc', 'passwd') }, opts());
+        await outcome.value!.close();
+        throw new Error(`loaded, and read through the link: ${JSON.stringify(read).slice(0, 80)}`);
+      }
+      expect(outcome.error.code).toBe('LOAD_FAILED');
+      expect(outcome.error.message).toContain(`${path.join(shipped, 'inside', 'rootfs')} -> /`);
+      expect(outcome.error.data.links).toEqual([{ link: path.join(shipped, 'inside', 'rootfs'), target: '/' }]);
+    } finally {
+      rmSync(path.join(shipped, 'inside', 'rootfs'));
+    }
+  });
+
+  test('a symlink in an fs.write dir that leads to a read-only part of the plugin fails the load', async () => {
+    mkdirSync(path.join(shipped, 'out'), { recursive: true });
+    symlinkSync(path.join(shipped, 'inside'), path.join(shipped, 'out', 'to-inside'));
+    try {
+      const outcome = (await settle(start({ ...at({ write: ['./out'] }), dir: shipped }))) as { ok: boolean; error: any; value?: Started };
+      if (outcome.ok) await outcome.value!.close();
+      expect(outcome.ok).toBe(false);
+      expect(outcome.error.message).toContain(`${path.join(shipped, 'out', 'to-inside')} -> ${path.join(shipped, 'inside')}`);
+    } finally {
+      rmSync(path.join(shipped, 'out'), { recursive: true });
+    }
+  });
+
 });

@@ -62,3 +62,22 @@ describe('LineWriter', () => {
     await expect(writer.write(message(1))).rejects.toThrow('stream is closed');
   });
 });
+
+describe('LineWriter backlog', () => {
+  test('counts what the stream has not taken, and below() resolves once it drains under the mark', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { LineWriter } = await import('../../src/jsonrpc/line-writer.js');
+    const stream = new PassThrough({ highWaterMark: 16 });
+    const writer = new LineWriter(stream);
+    const writes = Array.from({ length: 10 }, (_, i) => writer.write({ jsonrpc: '2.0', id: i, result: 'x'.repeat(100) }));
+    expect(writer.backlog.messages).toBeGreaterThan(5);
+    expect(writer.backlog.bytes).toBeGreaterThan(500);
+    let drained = false;
+    const below = writer.below(0).then(() => (drained = true));
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    stream.resume();
+    await Promise.all([...writes, below]);
+    expect(writer.backlog).toEqual({ messages: 0, bytes: 0 });
+  });
+});

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProcessDriver } from '../../src/driver.js';
@@ -26,6 +27,7 @@ describe('launching a plugin process', () => {
     expect(cwd).toBe(manifest.dir);
     expect(args).toEqual([
       '--permission',
+      '--no-experimental-sqlite',
       `--allow-fs-read=${manifest.dir}`,
       `--allow-fs-read=${path.join(manifest.dir, 'assets')}`,
       `--allow-fs-read=${dataDir}`,
@@ -107,8 +109,73 @@ describe('launching a plugin process', () => {
   });
 });
 
+describe('ancestor node_modules grants do not follow links out', () => {
+  let root: string;
+  let plugin: string;
+  beforeEach(() => {
+    root = realpathSync(mkdtempSync(path.join(tmpdir(), 'clawdesk-modules-')));
+    plugin = path.join(root, 'plugins', 'p');
+    mkdirSync(plugin, { recursive: true });
+    mkdirSync(path.join(root, 'node_modules', 'plain'), { recursive: true });
+    mkdirSync(path.join(root, 'packages', 'linked'), { recursive: true });
+    symlinkSync(path.join(root, 'packages', 'linked'), path.join(root, 'node_modules', 'linked'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test.each([
+    ['/', () => '/'],
+    ['the folder holding node_modules', () => root],
+    ['an ancestor of the plugin', () => path.join(root, 'plugins')],
+    ['a dir outside the folder holding node_modules', () => tmpdir()],
+  ])('a node_modules link to %s is not granted, and neither is node_modules as a whole', (_label, target) => {
+    symlinkSync(target(), path.join(root, 'node_modules', 'zz'));
+    const paths = ancestorModulePaths(plugin);
+    expect(paths).not.toContain(path.join(root, 'node_modules'));
+    expect(paths).not.toContain(path.join(root, 'node_modules', 'zz'));
+    expect(paths).not.toContain(target());
+    // Everything else still resolves: the real package dir and the sane link, by its path and its target.
+    expect(paths).toEqual(
+      expect.arrayContaining([path.join(root, 'node_modules', 'plain'), path.join(root, 'node_modules', 'linked'), path.join(root, 'packages', 'linked')]),
+    );
+    expect(paths.some((p) => p === '/' || p === root)).toBe(false);
+  });
+
+  test('a scoped link out is left out too', () => {
+    mkdirSync(path.join(root, 'node_modules', '@scope'));
+    symlinkSync('/', path.join(root, 'node_modules', '@scope', 'zz'));
+    const paths = ancestorModulePaths(plugin);
+    expect(paths).not.toContain(path.join(root, 'node_modules'));
+    expect(paths).not.toContain(path.join(root, 'node_modules', '@scope'));
+    expect(paths).not.toContain('/');
+    expect(paths).toContain(path.join(root, 'node_modules', 'plain'));
+  });
+});
+
+describe('deno grant lists', () => {
+  test.each([
+    ['permissions.fs.read', './data,/etc', { fs: { read: ['./data,/etc'] } }],
+    ['permissions.fs.write', './out,/tmp', { fs: { write: ['./out,/tmp'] } }],
+  ])('a comma in %s fails the load with LOAD_FAILED naming the field, before deno runs', async (field, value, permissions) => {
+    const m = fixtureManifest('fs-escape', { runtime: 'deno', permissions });
+    const error = await createProcessDriver({ runtimes: { deno: '/bin/true' } })
+      .instantiate(m, createTestContext(m))
+      .then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
+    expect(error?.code).toBe('LOAD_FAILED');
+    expect(error?.message).toContain(`${field} "${value}" contains a comma`);
+  });
+});
+
 describe('enforcement(manifest)', () => {
   const driver = createProcessDriver();
+
+  test.each([[[]], [['127.0.0.1:8080', '[::1]:80', '::1', '93.184.216.34']]])('deno enforces the network when allowedHosts lists no names (%j)', (allowedHosts) => {
+    const m = { ...manifest, runtime: 'deno' as const, permissions: { ...manifest.permissions, network: { allowedHosts } } };
+    expect(driver.enforcement(m)).toMatchObject({ network: 'enforced' });
+    expect(driver.enforcement(m).reasons).toBeUndefined();
+  });
 
   test('node enforces the file system, env and timeouts, caps only the heap, and says it cannot restrict the network', () => {
     expect(driver.enforcement(manifest)).toEqual({
@@ -121,9 +188,10 @@ describe('enforcement(manifest)', () => {
     });
   });
 
-  test('deno enforces the network too', () => {
+  test('deno enforces the network only partly when allowedHosts lists names: it does not check what they resolve to', () => {
     expect(driver.enforcement({ ...manifest, runtime: 'deno' })).toEqual({
-      network: 'enforced',
+      network: 'partial',
+      reasons: { network: expect.stringMatching(/matches host names only: a listed name that resolves to a loopback or private address/) },
       fsRead: 'enforced',
       fsWrite: 'enforced',
       env: 'enforced',

@@ -1,0 +1,1 @@
+export { default } from '../../tsup.node-types.mjs';
