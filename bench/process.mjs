@@ -100,7 +100,7 @@ async function callRows(driver, manifest) {
     return [
       row('echo: raw NDJSON round trip to a minimal node child (baseline)', base, { value: round(base.p50Us), unit: 'µs p50' }),
       row('echo: driver.callTool (node, serve())', stats.driver, { value: round(stats.driver.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.5×' }),
-      ...(stats.host ? [row('echo: host.callTool (process driver)', stats.host, { value: round(stats.host.p50Us / base.p50Us), unit: '× raw p50' })] : []),
+      ...(stats.host ? [row('echo: host.callTool (process driver)', stats.host, { figure: 'process.hostOverRaw', value: round(stats.host.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.3×' })] : []),
     ];
   } finally {
     await Promise.all([instance.dispose(), raw.close(), host?.close()]);
@@ -131,7 +131,7 @@ async function runtimeRows(driver, base) {
       }
     }
     rows.push({ name: `spawn to ready: ${runtime} (instantiate, median of 5)`, value: round(median(spawnMs), 1), unit: 'ms' });
-    rows.push({ name: `idle RSS per plugin: ${runtime}`, value: round(rss, 1), unit: 'MiB' });
+    rows.push({ name: `idle RSS per plugin: ${runtime}`, value: round(rss, 1), unit: 'MiB', ...(runtime === 'node' ? { figure: 'memory.nodeIdleMiB', goal: '≤ 40' } : {}) });
   }
   return rows;
 }
