@@ -38,7 +38,12 @@ export async function bench() {
     });
     return [
       row('echo: direct function call (baseline)', direct, 'tool.run() + toToolResult(), same module'),
-      row('echo: host.callTool (native driver)', stats.callTool, 'validation, timeout race, abort wiring, drain tracking'),
+      {
+        ...row('echo: host.callTool (native driver)', stats.callTool, 'validation, timeout race, abort wiring, drain tracking'),
+        figure: 'native.hostOverDirect',
+        value: round(stats.callTool.p50Us / direct.p50Us),
+        unit: '× direct p50',
+      },
       row("echo: host.call('plugin.tool')", stats.call, 'plus registry name resolution'),
     ];
   } finally {

@@ -1,4 +1,6 @@
 /** @clawdesk/mcp — every export here is public API. */
+// First, before any dependency loads: on a Node too old for clawdesk this throws UnsupportedNodeError.
+import '@clawdesk/sandbox/require-node';
 export { serveMcp } from './serve.js';
 export type { McpServing, ServeMcpOptions } from './serve.js';
 

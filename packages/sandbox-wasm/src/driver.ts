@@ -3,9 +3,10 @@
  * the driver owns, with per-call timeouts, a memory cap, and clawdesk's host functions.
  */
 import { closeSync, constants, openSync } from 'node:fs';
-import { devNull } from 'node:os';
+import { availableParallelism, devNull } from 'node:os';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { CancelledError, LoadFailedError, type InstantiateOptions, type PermissionReport, type SandboxContext, type SandboxDriver, type SandboxInstance } from '@clawdesk/sandbox';
+import { Contention } from './handoff.js';
 import { createHostServices } from './host-services.js';
 import { DRIVER, HOOK_EXPORT, WasmInstance } from './instance.js';
 import { ModuleCache } from './module.js';
@@ -49,6 +50,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
   const o = resolveOptions(options);
   const modules = new ModuleCache();
   const live = new Set<number>();
+  const contention = new Contention(availableParallelism());
   const spares = new SpareWorkers(o.spareIdleMs, (limits) => bootWorker(o.channelBytes, limits));
 
   async function instantiate(manifest: PluginManifest, ctx: SandboxContext, opts: InstantiateOptions = {}): Promise<SandboxInstance> {
@@ -87,10 +89,11 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
         hostMemoryBytes: memoryBytes,
         wasmMemoryBytes: prepared.wasmMemoryBytes,
         maxOutputBytes: o.maxOutputBytes,
-        workerSpinMicros: o.workerSpinMicros,
       },
       boot: () => spares.take(resourceLimits),
       hostSpinMicros: o.hostSpinMicros,
+      workerSpinMicros: o.workerSpinMicros,
+      contention,
       startTimeoutMs: opts.startTimeoutMs ?? manifest.startTimeoutMs ?? o.startTimeoutMs,
       services,
       live,

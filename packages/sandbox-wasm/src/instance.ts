@@ -49,6 +49,9 @@ interface Job {
   input: string;
   where: SandboxErrorOptions;
   startedAt: number;
+  timeoutMs: number;
+  /** performance.now() past which the call times out. */
+  deadline: number;
   settled: boolean;
   controller: AbortController | undefined;
   resolve(outcome: RawOutcome): void;
@@ -73,6 +76,13 @@ export class WasmInstance implements SandboxInstance {
   /** Workers being terminated; dispose() waits for them so no thread outlives it. */
   readonly #stopping = new Set<Promise<void>>();
   readonly #exitListeners = new Set<(info: ExitInfo) => void>();
+  /**
+   * One timer for every pending call's deadline, armed for the earliest one and re-armed lazily
+   * when it fires: a per-call setTimeout/clearTimeout pair cost as much as the rest of a fast call.
+   * Ref'd while calls are pending (it keeps the event loop alive while the unref'd worker works).
+   */
+  #watchdog: NodeJS.Timeout | undefined;
+  #watchdogAt = Number.POSITIVE_INFINITY;
 
   private constructor(setup: InstanceSetup) {
     this.#setup = setup;
@@ -147,36 +157,67 @@ export class WasmInstance implements SandboxInstance {
     const { signal, timeoutMs } = opts;
     if (signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: signal.reason }));
     return new Promise<RawOutcome>((resolve, reject) => {
+      const startedAt = performance.now();
       const job: Job = {
         exportIndex,
         input,
         where,
-        startedAt: performance.now(),
+        startedAt,
+        timeoutMs,
+        deadline: startedAt + clampTimer(timeoutMs),
         settled: false,
         controller: undefined,
         resolve,
         reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-        },
+        cleanup: () => signal.removeEventListener('abort', onAbort),
       };
       const onAbort = () => this.#abandon(job, new CancelledError({ ...where, reason: signal.reason }));
-      // Also keeps the event loop alive while the worker (unref'd) works.
-      const timer = setTimeout(() => {
-        const elapsedMs = Math.round(performance.now() - job.startedAt);
-        this.#abandon(job, new TimeoutError(timeoutMs, { ...where, elapsedMs }));
-      }, clampTimer(timeoutMs));
       signal.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(job);
+      this.#arm(job.deadline);
       this.#pump();
     });
+  }
+
+  #arm(deadline: number): void {
+    const timer = this.#watchdog;
+    if (timer !== undefined && deadline >= this.#watchdogAt) {
+      timer.ref();
+      return;
+    }
+    clearTimeout(timer);
+    this.#watchdogAt = deadline;
+    this.#watchdog = setTimeout(() => this.#expire(), Math.max(0, deadline - performance.now()));
+  }
+
+  /** The watchdog fired: time out every call past its deadline, re-arm for the next one. */
+  #expire(): void {
+    this.#watchdog = undefined;
+    this.#watchdogAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const job of this.#running ? [this.#running, ...this.#queue] : [...this.#queue]) {
+      // Within a timer tick of its deadline counts as due, as a per-call timer would have fired.
+      if (job.deadline - now < 1) this.#abandon(job, new TimeoutError(job.timeoutMs, { ...job.where, elapsedMs: Math.round(now - job.startedAt) }));
+      else next = Math.min(next, job.deadline);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    this.#watchdogAt = Number.POSITIVE_INFINITY;
   }
 
   #pump(): void {
     if (this.#phase !== 'running' || this.#running !== undefined || this.#worker === undefined) return;
     const job = this.#queue.shift();
-    if (job === undefined) return;
+    if (job === undefined) {
+      // Nothing pending: the armed watchdog may stay, but must not hold the process open.
+      this.#watchdog?.unref();
+      return;
+    }
     this.#running = job;
     const worker = this.#worker;
     const signalOf = () => (job.controller ??= new AbortController()).signal;
@@ -207,6 +248,7 @@ export class WasmInstance implements SandboxInstance {
       const at = this.#queue.indexOf(job);
       if (at >= 0) this.#queue.splice(at, 1);
     }
+    if (this.#running === undefined && this.#queue.length === 0) this.#watchdog?.unref();
   }
 
   #stopWorker(worker: PluginWorker | undefined = this.#worker): void {
@@ -276,6 +318,7 @@ export class WasmInstance implements SandboxInstance {
   }
 
   #rejectAll(error: (where: SandboxErrorOptions) => Error): void {
+    this.#disarm();
     const jobs = this.#running ? [this.#running, ...this.#queue] : [...this.#queue];
     this.#running = undefined;
     this.#queue = [];

@@ -13,10 +13,10 @@ export interface WasmDriverOptions {
   hostSpinMicros?: number;
   /**
    * How long an idle worker busy-waits for the next call before sleeping in Atomics.wait, in µs.
-   * Helps back-to-back calls on a machine with idle cores; on a busy one a spinning thread loses
-   * its scheduling priority and calls get slower. Default 0.
+   * Default `'adaptive'`: learned per plugin from the gaps between its calls (up to 50 µs), and
+   * none while the machine shows contention (see the README). A number fixes it: 0 never spins.
    */
-  workerSpinMicros?: number;
+  workerSpinMicros?: number | 'adaptive';
   /** Time a worker has to start and instantiate its module when the host passes none. Default 15 000 ms. */
   startTimeoutMs?: number;
   /**
@@ -35,7 +35,7 @@ export interface WasmDriverOptions {
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
 export const DEFAULT_CHANNEL_BYTES = 64 * 2 ** 10;
 export const DEFAULT_HOST_SPIN_MICROS = 50;
-export const DEFAULT_WORKER_SPIN_MICROS = 0;
+export const DEFAULT_WORKER_SPIN_MICROS = 'adaptive';
 export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_SPARE_IDLE_MS = 30_000;
 export const DEFAULT_MAX_OPEN_FILES = 256;
@@ -43,7 +43,10 @@ export const DEFAULT_MAX_OPEN_FILES = 256;
 /** setTimeout's largest delay (~24.8 days); a longer spareIdleMs is cut to it. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type ResolvedWasmDriverOptions = Required<WasmDriverOptions>;
+export type ResolvedWasmDriverOptions = Required<Omit<WasmDriverOptions, 'workerSpinMicros'>> & {
+  /** undefined: adaptive. */
+  workerSpinMicros: number | undefined;
+};
 
 export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDriverOptions {
   return {
@@ -51,11 +54,15 @@ export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDri
     // Multiple of 4 keeps the data area aligned; 1 KiB keeps error details readable.
     channelBytes: Math.ceil(check('channelBytes', options.channelBytes, DEFAULT_CHANNEL_BYTES, 1024) / 4) * 4,
     hostSpinMicros: check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0),
-    workerSpinMicros: check('workerSpinMicros', options.workerSpinMicros, DEFAULT_WORKER_SPIN_MICROS, 0),
+    workerSpinMicros: options.workerSpinMicros === 'adaptive' ? undefined : checkOptional('workerSpinMicros', options.workerSpinMicros, 0),
     startTimeoutMs: check('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
     maxOpenFiles: Math.floor(check('maxOpenFiles', options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
     spareIdleMs: Math.min(check('spareIdleMs', options.spareIdleMs, DEFAULT_SPARE_IDLE_MS, 0), MAX_TIMER_MS),
   };
+}
+
+function checkOptional(name: string, value: number | undefined, min: number): number | undefined {
+  return value === undefined ? undefined : check(name, value, 0, min);
 }
 
 function check(name: string, value: number | undefined, fallback: number, min: number): number {

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker } from 'node:worker_threads';
+import { type Contention, Handoff, PREEMPTED_MICROS } from './handoff.js';
 import type { HostServices } from './host-services.js';
 import { BULK, HEADER_BYTES, type HttpRequest, Slot, State, Status, type TrapReason, type WorkerChannel, type WorkerEvent, type WorkerSetup } from './protocol.js';
 
@@ -63,6 +64,10 @@ export interface StartOptions {
   /** A booted worker for this start: the driver's spare, or a new one. */
   boot(): BootedWorker;
   hostSpinMicros: number;
+  /** A fixed idle spin for the worker, µs; undefined learns it (handoff.ts). */
+  workerSpinMicros: number | undefined;
+  /** The driver's shared view of whether spinning pays on this machine. */
+  contention: Contention;
   startTimeoutMs: number;
   services: HostServices;
   onDeath(death: WorkerDeath): void;
@@ -94,6 +99,7 @@ export class PluginWorker {
   #signalOf: () => AbortSignal = () => new AbortController().signal;
   #closed = false;
   #spinPays = true;
+  readonly #handoff: Handoff;
 
   private constructor(booted: BootedWorker, opts: StartOptions) {
     this.#worker = booted.worker;
@@ -103,6 +109,7 @@ export class PluginWorker {
     this.#bulk = booted.bulk;
     this.#events = booted.events;
     this.#opts = opts;
+    this.#handoff = new Handoff(opts.contention, opts.workerSpinMicros);
   }
 
   /** Gives a booted worker its plugin and resolves once the plugin is instantiated. */
@@ -129,18 +136,27 @@ export class PluginWorker {
     this.#signalOf = signalOf;
     ctl[Slot.InputLength] = this.#writeInput(input);
     ctl[Slot.Export] = exportIndex;
+    const started = performance.now();
+    ctl[Slot.WorkerSpin] = this.#handoff.workerSpin(started);
     Atomics.store(ctl, Slot.State, State.Request);
     Atomics.notify(ctl, Slot.State);
     // Short bounded spin: a fast answer then needs no event-loop wake-up. Skipped while this
-    // plugin's recent calls took longer than the spin anyway (they would only burn it).
+    // plugin's last call ran longer than the spin anyway (it would only burn it).
     const spinMs = this.#opts.hostSpinMicros / 1000;
-    const started = performance.now();
+    let preempted = false;
     if (spinMs > 0 && this.#spinPays) {
       const until = started + spinMs;
-      while (Atomics.load(ctl, Slot.State) === State.Request && performance.now() < until);
-      if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read());
+      let last = started;
+      for (;;) {
+        if (Atomics.load(ctl, Slot.State) !== State.Request) break;
+        const now = performance.now();
+        if (now - last > PREEMPTED_MICROS / 1000) preempted = true;
+        if (now >= until || preempted) break;
+        last = now;
+      }
+      if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read(started, preempted));
     }
-    return this.#awaitResponse(started, spinMs);
+    return this.#awaitResponse(started, preempted);
   }
 
   /** Stops the thread (interrupting wasm mid-instruction if needed). Idempotent. */
@@ -152,14 +168,11 @@ export class PluginWorker {
     );
   }
 
-  async #awaitResponse(started: number, spinMs: number): Promise<RawOutcome | undefined> {
+  async #awaitResponse(started: number, preempted: boolean): Promise<RawOutcome | undefined> {
     const ctl = this.#ctl;
     for (;;) {
       const state = Atomics.load(ctl, Slot.State);
-      if (state === State.Response) {
-        this.#spinPays = performance.now() - started < spinMs;
-        return this.#read();
-      }
+      if (state === State.Response) return this.#read(started, preempted);
       if (state !== State.Request) return undefined;
       const wait = Atomics.waitAsync(ctl, Slot.State, State.Request);
       if (wait.async) await wait.value;
@@ -178,8 +191,13 @@ export class PluginWorker {
     return BULK;
   }
 
-  #read(): RawOutcome {
+  #read(started: number, preempted: boolean): RawOutcome {
     const ctl = this.#ctl;
+    const now = performance.now();
+    const workMicros = ctl[Slot.WorkNanos]! / 1000;
+    this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, preempted);
+    // Judged by the worker's own time, not the round trip: a slow wake-up must not switch the spin off.
+    this.#spinPays = workMicros < this.#opts.hostSpinMicros;
     // Logs the plugin wrote during the call reach the logger before the call's answer.
     if (ctl[Slot.Events]! > 0) {
       ctl[Slot.Events] = 0;

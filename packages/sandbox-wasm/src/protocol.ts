@@ -1,7 +1,7 @@
 /**
  * The channel between the main thread and one plugin worker, shared by both sides.
  *
- * One SharedArrayBuffer per worker: a 32-byte header of Int32 slots, then a data area.
+ * One SharedArrayBuffer per worker: a 64-byte header of Int32 slots, then a data area.
  * Calls are strictly one at a time. The main thread writes the input into the data area,
  * stores REQUEST and notifies; the worker (blocked in Atomics.wait) runs the export, writes
  * the output and a status, stores RESPONSE and notifies; the main thread, woken through
@@ -15,7 +15,7 @@
  * message, so a worker can be started before anyone knows which plugin it will run.
  */
 
-export const HEADER_BYTES = 32;
+export const HEADER_BYTES = 64;
 
 /** Int32 slot indexes in the header. */
 export const Slot = {
@@ -27,6 +27,12 @@ export const Slot = {
   HostReply: 5,
   /** Events (logs) the worker posted during the current call; the main thread drains them before answering. */
   Events: 6,
+  /** Main → worker: how long to spin for the next request after answering this one, µs (handoff.ts). */
+  WorkerSpin: 7,
+  /** Worker → main: the worker's own time for this call (request seen → answer stored), ns, capped. */
+  WorkNanos: 8,
+  /** Worker → main: how it waited for this request (`WorkerWait` in handoff.ts). */
+  Wait: 9,
 } as const;
 
 export const State = {
@@ -96,7 +102,6 @@ export interface WorkerSetup {
   /** The module's effective memory maximum in bytes, after capping. */
   wasmMemoryBytes: number;
   maxOutputBytes: number;
-  workerSpinMicros: number;
 }
 
 /** Everything the worker side works with. */

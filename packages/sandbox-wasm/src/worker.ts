@@ -5,6 +5,7 @@
  * A worker runs at most one plugin in its life, so a spare one started early isolates as well.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { PREEMPTED_MICROS, WorkerWait } from './handoff.js';
 import { BULK, HEADER_BYTES, Slot, State, Status, type WorkerChannel, type WorkerEvent, type WorkerInit, type WorkerSetup } from './protocol.js';
 import { type CallOutcome, createRuntime } from './worker-runtime.js';
 
@@ -32,11 +33,14 @@ async function main(channel: WorkerChannel): Promise<void> {
   }
   emit({ type: 'ready' });
   for (;;) {
-    waitForRequest(ctl, init.workerSpinMicros);
+    // The budget the main thread sent with the last request (0 before the first: sleep).
+    ctl[Slot.Wait] = waitForRequest(ctl, Atomics.load(ctl, Slot.WorkerSpin));
+    const seen = performance.now();
     const name = init.exports[ctl[Slot.Export]!] ?? '';
     const length = ctl[Slot.InputLength]!;
     const input = length === BULK ? takeBulk(init.bulk) : data.slice(0, length);
     const outcome = await runtime.call(name, input);
+    ctl[Slot.WorkNanos] = Math.min((performance.now() - seen) * 1e6, 2 ** 31 - 1);
     respond(ctl, data, init.bulk, outcome);
     // After a trap the instance is unusable; the main thread ends this worker. Idle until then:
     // a thread that exits by itself races its own answer (the host would see "exited with code 0").
@@ -44,18 +48,35 @@ async function main(channel: WorkerChannel): Promise<void> {
   }
 }
 
-/** Optionally spins (workerSpinMicros), then sleeps in Atomics.wait until the next request. */
-function waitForRequest(ctl: Int32Array, spinMicros: number): void {
+/**
+ * Spins up to `spinMicros` (the main thread's budget), then sleeps in Atomics.wait until the next
+ * request. Returns how it waited (WorkerWait). A spin that loses its core stops at once: on a busy
+ * machine a thread that stays runnable loses the wake-up priority a sleeping one gets.
+ */
+function waitForRequest(ctl: Int32Array, spinMicros: number): number {
   let state = Atomics.load(ctl, Slot.State);
-  if (state !== State.Request && spinMicros > 0) {
-    const until = performance.now() + spinMicros / 1000;
-    do state = Atomics.load(ctl, Slot.State);
-    while (state !== State.Request && performance.now() < until);
+  if (state === State.Request) return WorkerWait.Spun;
+  let wait: number = WorkerWait.Slept;
+  if (spinMicros > 0) {
+    let last = performance.now();
+    const until = last + spinMicros / 1000;
+    for (;;) {
+      state = Atomics.load(ctl, Slot.State);
+      if (state === State.Request) return WorkerWait.Spun;
+      const now = performance.now();
+      if (now - last > PREEMPTED_MICROS / 1000) {
+        wait = WorkerWait.Preempted;
+        break;
+      }
+      if (now >= until) break;
+      last = now;
+    }
   }
   while (state !== State.Request) {
     Atomics.wait(ctl, Slot.State, state);
     state = Atomics.load(ctl, Slot.State);
   }
+  return wait;
 }
 
 function takeBulk(port: MessagePort): Uint8Array {

@@ -139,4 +139,8 @@ test('invalid driver options are refused up front, naming the option and what ar
   expect(() => createWasmDriver({ hostSpinMicros: -1 })).toThrow('createWasmDriver: option "hostSpinMicros" must be a finite number >= 0, got -1');
   expect(() => createWasmDriver({ channelBytes: '64k' as unknown as number })).toThrow('createWasmDriver: option "channelBytes" must be a finite number >= 1024, got "64k" (string)');
   expect(() => createWasmDriver({ startTimeoutMs: Number.POSITIVE_INFINITY })).toThrow('got Infinity');
+  expect(() => createWasmDriver({ workerSpinMicros: 'always' as unknown as number })).toThrow(
+    'createWasmDriver: option "workerSpinMicros" must be a finite number >= 0, got "always" (string)',
+  );
+  expect(() => createWasmDriver({ workerSpinMicros: 'adaptive' })).not.toThrow();
 });

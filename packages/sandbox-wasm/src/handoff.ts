@@ -1,0 +1,122 @@
+/**
+ * How long each side of a plugin channel busy-waits before it sleeps (main thread only).
+ *
+ * A sleeping worker costs a futex wake per call (15–30 µs on an idle VM, where the wake also
+ * wakes a halted vCPU); a spinning one answers in the time of the call itself. Spinning only pays
+ * while (1) the next call comes soon after the last answer and (2) the spinning thread has a core
+ * to itself. So the worker's spin budget follows the gaps between calls (`workerSpin`), and every
+ * call reports how long its handoff took beyond the worker's own work (`answered`): a handoff
+ * that should have been instant but was slow, or a spin that lost its core mid-way, is evidence
+ * of contention, and a spin that ended asleep anyway paid nothing. Enough of either within a window and the driver's `Contention` parks every worker of
+ * the driver for a backoff period (doubling while contention lasts), then probes again.
+ */
+
+/** Longest idle spin the adaptive worker budget grows to, in µs. */
+export const MAX_WORKER_SPIN_MICROS = 50;
+/** A time jump this large inside a spin loop means the thread lost its core. */
+export const PREEMPTED_MICROS = 30;
+/** Handoff time beyond the worker's own work above which a spinning call counts as slow. */
+const SLOW_HANDOFF_MICROS = 25;
+/** Calls per judgement, and slow ones among them that mean contention. */
+const WINDOW = 32;
+const SLOW_IN_WINDOW = 4;
+const MIN_BACKOFF_MS = 20;
+const MAX_BACKOFF_MS = 1000;
+
+/** Flags the worker reports with each answer (Slot.Handoff). */
+export const WorkerWait = {
+  /** It saw the request while spinning. */
+  Spun: 0,
+  /** It slept (no budget, or the budget ran out first). */
+  Slept: 1,
+  /** Its spin lost the core: it stopped spinning and slept. */
+  Preempted: 2,
+} as const;
+
+/** Per driver: whether spinning currently pays on this machine. */
+export class Contention {
+  readonly #spinnable: boolean;
+  #parkedUntil = 0;
+  #backoffMs = MIN_BACKOFF_MS;
+  #calls = 0;
+  #slow = 0;
+  #probing = false;
+
+  /** `cores`: os.availableParallelism(); with one core a spinning thread only ever steals. */
+  constructor(cores: number) {
+    this.#spinnable = cores > 1;
+  }
+
+  /** May threads spin now? */
+  allows(now: number): boolean {
+    if (!this.#spinnable) return false;
+    if (now < this.#parkedUntil) return false;
+    if (this.#parkedUntil !== 0) {
+      // The backoff ran out: probe with a fresh window.
+      this.#parkedUntil = 0;
+      this.#probing = true;
+      this.#calls = 0;
+      this.#slow = 0;
+    }
+    return true;
+  }
+
+  /** One call made while spinning was allowed; `slow` says it showed contention. */
+  record(slow: boolean, now: number): void {
+    this.#calls++;
+    if (slow) this.#slow++;
+    if (this.#slow >= SLOW_IN_WINDOW) {
+      this.#parkedUntil = now + this.#backoffMs;
+      // Contention again right after a probe: wait longer next time.
+      this.#backoffMs = this.#probing ? Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS) : MIN_BACKOFF_MS;
+      this.#probing = true;
+      this.#calls = 0;
+      this.#slow = 0;
+    } else if (this.#calls >= WINDOW) {
+      // A clean window: spinning pays again, and the next contention starts a short backoff.
+      if (this.#probing) this.#backoffMs = MIN_BACKOFF_MS;
+      this.#probing = false;
+      this.#calls = 0;
+      this.#slow = 0;
+    }
+  }
+}
+
+/** Per worker: the learned spin budget, or a fixed one when the option sets it. */
+export class Handoff {
+  readonly #fixed: number | undefined;
+  readonly #contention: Contention;
+  /** Smoothed gap between an answer and the next request, µs; starts "long" (no spin). */
+  #gapMicros = Number.POSITIVE_INFINITY;
+  #answeredAt = Number.NEGATIVE_INFINITY;
+  #spinning = false;
+
+  /** `fixedMicros` (the workerSpinMicros option) turns learning and backoff off. */
+  constructor(contention: Contention, fixedMicros: number | undefined) {
+    this.#contention = contention;
+    this.#fixed = fixedMicros;
+  }
+
+  /** The worker's spin budget after the call about to be sent, µs. */
+  workerSpin(now: number): number {
+    if (this.#fixed !== undefined) return this.#fixed;
+    const gap = Math.min((now - this.#answeredAt) * 1000, 4 * MAX_WORKER_SPIN_MICROS);
+    this.#gapMicros = Number.isFinite(this.#gapMicros) ? this.#gapMicros + (gap - this.#gapMicros) / 4 : gap;
+    this.#spinning = this.#contention.allows(now) && this.#gapMicros < MAX_WORKER_SPIN_MICROS;
+    // Twice the usual gap catches most next calls; calls further apart would only burn the core.
+    return this.#spinning ? Math.min(MAX_WORKER_SPIN_MICROS, Math.ceil(2 * this.#gapMicros) + 5) : 0;
+  }
+
+  /**
+   * One answer arrived. `totalMicros`: request to answer seen; `workMicros`: the worker's own time;
+   * `wait`: how the worker waited for this request; `hostPreempted`: the main thread's spin lost its core.
+   */
+  answered(now: number, totalMicros: number, workMicros: number, wait: number, hostPreempted: boolean): void {
+    this.#answeredAt = now;
+    if (this.#fixed !== undefined || !this.#spinning) return;
+    // A spin that ended asleep paid nothing: the answer or the next call came too late (contention, or gaps
+    // longer than learned); a spin that caught the request yet handed over slowly shows contention too.
+    const slow = wait !== WorkerWait.Spun || hostPreempted || totalMicros - workMicros > SLOW_HANDOFF_MICROS;
+    this.#contention.record(slow, now);
+  }
+}

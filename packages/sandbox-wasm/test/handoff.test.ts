@@ -1,0 +1,61 @@
+// The spin policy of the call channel, driven with made-up clocks: what budget the worker gets
+// for which pattern of calls, and when contention switches spinning off and back on.
+import { Contention, Handoff, MAX_WORKER_SPIN_MICROS, WorkerWait } from '../src/handoff.js';
+
+/** Sends `calls` calls `gapMicros` apart, each answered after 5 µs of work; returns the budgets. */
+function drive(handoff: Handoff, start: number, calls: number, gapMicros: number, answer: { wait?: number; handoffMicros?: number } = {}) {
+  const budgets: number[] = [];
+  let now = start;
+  for (let i = 0; i < calls; i++) {
+    now += gapMicros / 1000;
+    budgets.push(handoff.workerSpin(now));
+    const total = 5 + (answer.handoffMicros ?? 1);
+    now += total / 1000;
+    handoff.answered(now, total, 5, answer.wait ?? WorkerWait.Spun, false);
+  }
+  return { budgets, now };
+}
+
+test('a worker spins after calls that come close together, and not before it has seen a gap', () => {
+  const handoff = new Handoff(new Contention(2), undefined);
+  const { budgets } = drive(handoff, 1000, 10, 3);
+  expect(budgets[0]).toBe(0);
+  expect(budgets.at(-1)).toBeGreaterThanOrEqual(6);
+  expect(budgets.at(-1)).toBeLessThanOrEqual(MAX_WORKER_SPIN_MICROS);
+});
+
+test('calls far apart make the worker sleep at once', () => {
+  const handoff = new Handoff(new Contention(2), undefined);
+  const { budgets } = drive(handoff, 1000, 10, 2000);
+  expect(budgets.every((b) => b === 0)).toBe(true);
+});
+
+test('slow handoffs switch spinning off for the whole driver, and a probe later switches it back on', () => {
+  const contention = new Contention(2);
+  const a = new Handoff(contention, undefined);
+  const b = new Handoff(contention, undefined);
+  let { now } = drive(a, 1000, 10, 3);
+  ({ now } = drive(a, now, 8, 3, { handoffMicros: 200 })); // contention: slow answers
+  expect(drive(a, now, 1, 3).budgets).toEqual([0]);
+  expect(drive(b, now, 5, 3).budgets.every((x) => x === 0)).toBe(true);
+  // After the backoff, a clean window keeps it on.
+  const later = drive(a, now + 100, 40, 3);
+  expect(later.budgets.at(-1)).toBeGreaterThan(0);
+});
+
+test('spins that end asleep anyway count against spinning', () => {
+  const contention = new Contention(2);
+  const handoff = new Handoff(contention, undefined);
+  const { now } = drive(handoff, 1000, 20, 3, { wait: WorkerWait.Slept });
+  expect(drive(handoff, now, 1, 3).budgets).toEqual([0]);
+});
+
+test('a fixed workerSpinMicros is used as given, whatever the calls look like', () => {
+  const handoff = new Handoff(new Contention(2), 7);
+  expect(drive(handoff, 1000, 20, 5000, { handoffMicros: 500 }).budgets.every((b) => b === 7)).toBe(true);
+});
+
+test('on a single core nothing spins', () => {
+  const handoff = new Handoff(new Contention(1), undefined);
+  expect(drive(handoff, 1000, 20, 3).budgets.every((b) => b === 0)).toBe(true);
+});
