@@ -1,5 +1,7 @@
 // Process driver rows: a tool call through the driver (and the host) vs a raw NDJSON round trip to a
-// minimal echo child; spawn-to-ready and idle RSS per runtime. Run after a build: node bench/run.mjs process
+// minimal echo child; spawn-to-ready and idle RSS per runtime; each with the OS sandbox (isolation,
+// where this machine has it) against the same driver with isolation: 'off', in one run.
+// Run after a build: node bench/run.mjs process
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -55,21 +57,40 @@ async function context(manifest) {
   return { manifest, dataDir, config: {}, logger: quiet, browserDownload: async () => { throw new Error('n/a'); }, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
-/** Resident set size of one process, in MiB. */
+/** Resident set size of a process and its descendants (the sandbox chain and the runtime), in MiB. */
 async function rssMiB(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+  const { readdir } = await import('node:fs/promises');
+  const parents = new Map();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    parents.set(Number(entry), ppid);
+  }
+  const inTree = (p) => {
+    for (let q = p; q > 1; q = parents.get(q) ?? 0) if (q === pid) return true;
+    return false;
+  };
+  let kB = 0;
+  for (const p of parents.keys()) {
+    if (!inTree(p)) continue;
+    const status = await readFile(`/proc/${p}/status`, 'utf8').catch(() => '');
+    kB += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  }
+  return kB / 1024;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const opts = () => ({ timeoutMs: 30_000, signal: new AbortController().signal });
 
-async function callRows(driver, manifest) {
+async function callRows(driver, plain, manifest) {
   const ctx = await context(manifest);
   const instance = await driver.instantiate(manifest, ctx).catch(async (error) => {
     await ctx.cleanup();
     throw error;
   });
+  const isolated = driver.enforcement(manifest).reasons?.network?.startsWith('network namespace') === true;
+  const plainInstance = isolated ? await plain.instantiate(manifest, ctx) : undefined;
   const raw = rawEchoChild();
   let host;
   try {
@@ -84,6 +105,7 @@ async function callRows(driver, manifest) {
     const cases = {
       raw: (i) => raw.call(args(i)),
       driver: (i) => instance.callTool('echo', args(i), opts()),
+      ...(plainInstance ? { plain: (i) => plainInstance.callTool('echo', args(i), opts()) } : {}),
       ...(host ? { host: (i) => host.callTool('process-echo', 'echo', args(i)) } : {}),
     };
     const stats = await timeInterleaved(cases, { warmup: 500, iterations: 4000, block: 250 });
@@ -99,16 +121,22 @@ async function callRows(driver, manifest) {
     });
     return [
       row('echo: raw NDJSON round trip to a minimal node child (baseline)', base, { value: round(base.p50Us), unit: 'µs p50' }),
-      row('echo: driver.callTool (node, serve())', stats.driver, { value: round(stats.driver.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.5×' }),
+      row(`echo: driver.callTool (node, serve()${isolated ? ', OS sandbox' : ''})`, stats.driver, { value: round(stats.driver.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.5×' }),
+      ...(stats.plain
+        ? [
+            row("echo: driver.callTool (node, serve(), isolation: 'off')", stats.plain, { value: round(stats.plain.p50Us / base.p50Us), unit: '× raw p50' }),
+            { name: 'echo: OS sandbox cost, call p50 sandboxed / off', value: round(stats.driver.p50Us / stats.plain.p50Us), unit: '× off p50', goal: '≤ 1.1×' },
+          ]
+        : [{ name: 'echo: OS sandbox cost', value: 'n/a', unit: driver.enforcement(manifest).reasons?.network ?? 'no OS isolation here' }]),
       ...(stats.host ? [row('echo: host.callTool (process driver)', stats.host, { figure: 'process.hostOverRaw', value: round(stats.host.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.3×' })] : []),
     ];
   } finally {
-    await Promise.all([instance.dispose(), raw.close(), host?.close()]);
+    await Promise.all([instance.dispose(), plainInstance?.dispose(), raw.close(), host?.close()]);
     await ctx.cleanup();
   }
 }
 
-async function runtimeRows(driver, base) {
+async function runtimeRows(driver, base, label, withFigures) {
   const rows = [];
   for (const runtime of Object.keys(RUNTIMES)) {
     const manifest = { ...base, runtime };
@@ -130,17 +158,37 @@ async function runtimeRows(driver, base) {
         await ctx.cleanup();
       }
     }
-    rows.push({ name: `spawn to ready: ${runtime} (instantiate, median of 5)`, value: round(median(spawnMs), 1), unit: 'ms' });
-    rows.push({ name: `idle RSS per plugin: ${runtime}`, value: round(rss, 1), unit: 'MiB', ...(runtime === 'node' ? { figure: 'memory.nodeIdleMiB', goal: '≤ 40' } : {}) });
+    rows.push({ name: `spawn to ready: ${runtime}${label} (instantiate, median of 5)`, value: round(median(spawnMs), 1), unit: 'ms', runtime, spawnMs: median(spawnMs) });
+    const figure = runtime === 'node' && withFigures ? { figure: 'memory.nodeIdleMiB', goal: '≤ 40' } : {};
+    rows.push({ name: `idle RSS per plugin: ${runtime}${label}`, value: round(rss, 1), unit: 'MiB', ...figure });
   }
   return rows;
 }
+
+/** Spawn-to-ready with the OS sandbox minus without, per runtime. */
+function spawnCost(sandboxed, plain) {
+  return sandboxed
+    .filter((r) => r.spawnMs !== undefined)
+    .map((r) => {
+      const off = plain.find((p) => p.runtime === r.runtime && p.spawnMs !== undefined);
+      return { name: `spawn to ready: OS sandbox cost, ${r.runtime}`, value: round(r.spawnMs - off.spawnMs, 1), unit: 'ms more than off', goal: '≤ +50 ms' };
+    });
+}
+
+const strip = (rows) => rows.map(({ runtime, spawnMs, ...row }) => row);
 
 /** @returns {Promise<Array<Record<string, unknown>>>} */
 export async function bench() {
   const manifest = await loadManifest(pluginDir);
   const driver = createProcessDriver({ runtimes: RUNTIMES });
-  return [...(await callRows(driver, manifest)), ...(await runtimeRows(driver, manifest))];
+  const plain = createProcessDriver({ runtimes: RUNTIMES, isolation: 'off' });
+  const isolated = driver.enforcement(manifest).reasons?.network?.startsWith('network namespace') === true;
+  const calls = await callRows(driver, plain, manifest);
+  if (!isolated) return [...calls, ...strip(await runtimeRows(driver, manifest, '', true))];
+  // The tracked memory figure is the runtime's own (the sandbox chain adds its waiting unshare).
+  const sandboxed = await runtimeRows(driver, manifest, ', OS sandbox', false);
+  const off = await runtimeRows(plain, manifest, ", isolation: 'off'", true);
+  return [...calls, ...strip(sandboxed), ...strip(off), ...spawnCost(sandboxed, off)];
 }
 
 export const run = bench;

@@ -187,7 +187,7 @@ describe('inspect', () => {
     expect(r.stdout).toContain('"required":["city"]');
   });
 
-  test('shows a real OpenClaw plugin: its tools, hooks, what is not enforced and the registrations the host ignores', async () => {
+  test('shows a real OpenClaw plugin: its tools, hooks, what is enforced and why, and the registrations the host ignores', async () => {
     const r = await runCli(['inspect', OH_MY_OPENCLAW, '--json']);
     expectExit(r, 0);
     const info = json(r.stdout);
@@ -195,7 +195,9 @@ describe('inspect', () => {
     expect(info.tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(['omoc_todo_create', 'omoc_todo_list', 'omoc_checkpoint']));
     expect(info.tools.find((t: any) => t.name === 'omoc_todo_create').inputSchema.required).toEqual(['content']);
     expect(info.hooks).toEqual(expect.arrayContaining(['before_prompt_build', 'session_start', 'before_tool_call']));
-    expect(info.enforcement.network).toBe('not-enforced');
+    // This machine has the OS sandbox: no network at all for a plugin that asks for none.
+    expect(info.enforcement.network).toBe('enforced');
+    expect(info.enforcement.reasons.network).toBe('network namespace with loopback only: no network at all');
     expect(info.unsupported).toEqual(
       expect.arrayContaining([
         { kind: 'command', name: 'ralph_loop' },
@@ -206,7 +208,7 @@ describe('inspect', () => {
 
     const human = await runCli(['inspect', OH_MY_OPENCLAW]);
     expectExit(human, 0);
-    expect(human.stdout).toMatch(/network\s+none\s+not enforced/);
+    expect(human.stdout).toMatch(/network\s+none\s+enforced\s+network namespace with loopback only: no network at all/);
     expect(human.stdout).toMatch(/^Hooks \(\d+\)\n {2}.*before_prompt_build/m);
     expect(human.stdout).toMatch(/^Not supported by this host \(\d+\)/m);
     expect(human.stdout).toMatch(/^ {2}command +ralph_loop, /m);

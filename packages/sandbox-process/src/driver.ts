@@ -9,6 +9,9 @@ import {
   type SandboxDriver,
 } from '@clawdesk/sandbox';
 import { ProcessInstance } from './instance.js';
+import { netnsEgress } from './isolation/egress.js';
+import { EGRESS_PORT, OsIsolation } from './isolation/index.js';
+import { isolationRequest } from './isolation/request.js';
 import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
 import { ADAPTERS } from './runtime/adapters.js';
 import { INSTALL_HINTS, resolveRuntimeBinary } from './runtime/binary.js';
@@ -33,6 +36,7 @@ export interface ProcessDriver extends SandboxDriver {
  */
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
+  const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? netnsEgress(EGRESS_PORT) });
 
   // What the process runs under: the manifest's permissions plus the operator's grants and env values.
   const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
@@ -42,7 +46,14 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
     if (!isProcessRuntime(runtime)) return NOTHING_ENFORCED;
     const manifest = granted(given);
     // The report depends on the manifest's grants only, not on where the data dir is.
-    return ADAPTERS[runtime].enforcement(grantsFor(manifest, manifest.dir));
+    const grants = grantsFor(manifest, manifest.dir);
+    const report = ADAPTERS[runtime].enforcement(grants);
+    const os = isolation.report(manifest, report);
+    if (os) return os;
+    // No OS layer: the runtime's model alone, each gap saying why the OS layer is missing too.
+    const why = isolation.unavailableReason();
+    const reasons = Object.fromEntries(Object.entries(ADAPTERS[runtime].gaps(grants)).map(([k, v]) => [k, `${why}; ${v}`]));
+    return { ...report, reasons };
   };
 
   return {
@@ -77,14 +88,18 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
         const list = links.map((e) => `${e.link} -> ${e.target}`).join('; ');
         throw new LoadFailedError(`a symlink in the plugin directory leads outside what the plugin may read or write: ${list}`, { ...where, data: { links } });
       }
-      warnGaps(manifest, ctx);
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
         allowAncestorNodeModules: config.allowAncestorNodeModules,
         envValues: config.env[manifest.name],
       });
+      const sandbox = isolation.forPlugin(isolationRequest(manifest, ctx, launch, config.allowAncestorNodeModules), where);
+      if (!sandbox) warnGaps(manifest, ctx);
       // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
       const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
-      return ProcessInstance.start({ manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs } }, opts.signal);
+      return ProcessInstance.start(
+        { manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs }, ...(sandbox ? { isolation: sandbox } : {}) },
+        opts.signal,
+      );
     },
   };
 

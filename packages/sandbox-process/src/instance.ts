@@ -5,6 +5,7 @@ import {
   DisposedError,
   InvalidOutputError,
   LoadFailedError,
+  MemoryLimitError,
   OutputTooLargeError,
   RuntimeMissingError,
   TimeoutError,
@@ -22,6 +23,7 @@ import {
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
 import { handshake, listTools, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
+import type { PluginIsolation } from './isolation/index.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
 import { rootsFor } from './mcp/roots.js';
 import { ToolRelister } from './mcp/tool-updates.js';
@@ -41,6 +43,7 @@ export interface InstanceDeps {
   manifest: PluginManifest;
   ctx: SandboxContext;
   launch: Launch;
+  isolation?: PluginIsolation;
   runtime: ProcessRuntime;
   config: DriverConfig;
 }
@@ -176,6 +179,7 @@ export class ProcessInstance implements SandboxInstance {
     const { launch, ctx, config } = this.#deps;
     const session: Session = new Session({
       launch,
+      ...(this.#deps.isolation ? { isolation: this.#deps.isolation } : {}),
       ctx,
       maxMessageBytes: config.maxMessageBytes,
       maxLogLinesPerSecond: config.maxLogLinesPerSecond,
@@ -230,6 +234,10 @@ export class ProcessInstance implements SandboxInstance {
       }
       return new LoadFailedError(`could not start ${this.#deps.runtime}: ${spawnError.message}`, { ...where, cause: spawnError });
     }
+    if (end.exit.oomKilled) {
+      // The memory cgroup, not the runtime, stopped it: the whole tree went over permissions.memoryMb.
+      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory', detail: 'the memory cgroup' } });
+    }
     if (starting) {
       if (end.cause === 'killed') return new LoadFailedError('stopped during start', { ...where, data });
       if (end.exit.code === 0 && !end.exit.signal && this.#deps.manifest.format !== 'openclaw') {
@@ -247,10 +255,8 @@ export class ProcessInstance implements SandboxInstance {
       return new CrashedError(`its process was restarted because ${this.#restartReason}`, { ...where, data: { ...data, reason: 'timeout' } });
     }
     if (ranOutOfMemory(end)) {
-      return new CrashedError(`ran out of memory (permissions.memoryMb is ${this.#deps.manifest.permissions.memoryMb})`, {
-        ...where,
-        data: { ...data, reason: 'memory' },
-      });
+      // The runtime's heap limit (memoryMb) stopped it: the same typed error as the cgroup's.
+      return new MemoryLimitError(this.#deps.manifest.permissions.memoryMb, { ...where, data: { ...data, reason: 'memory', detail: 'the JavaScript heap' } });
     }
     return new CrashedError(`exited unexpectedly with ${describeExit(end)}${stderrSuffix(end)}`, { ...where, data });
   }

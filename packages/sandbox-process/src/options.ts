@@ -1,3 +1,4 @@
+import { ISOLATION_MODES, type EgressProvider, type IsolationMode } from './isolation/index.js';
 import { checkEnvValues, checkPermissionGrants, type PermissionGrant } from './operator/grants.js';
 
 /** The runtimes this driver starts. */
@@ -34,6 +35,14 @@ export interface ProcessDriverOptions {
    */
   allowAncestorNodeModules?: boolean;
   /**
+   * The OS sandbox (Linux: namespaces + cgroups, see README "OS isolation"). `prefer` (default): use it
+   * where the machine has it, else warn once and rely on the runtime; `require`: refuse to start a plugin
+   * without it (`IsolationUnavailableError`); `off`: never.
+   */
+  isolation?: IsolationMode;
+  /** The egress proxy serving each sandboxed plugin's network namespace. */
+  egress?: EgressProvider;
+  /**
    * Per plugin name: permissions the operator grants on top of the manifest's (lists unioned,
    * `memoryMb` replaced). Paths may be absolute, e.g. the directory an MCP filesystem server should serve.
    */
@@ -57,6 +66,8 @@ export interface DriverConfig {
   maxMessageBytes: number;
   maxLogLinesPerSecond: number;
   allowAncestorNodeModules: boolean;
+  isolation: IsolationMode;
+  egress?: EgressProvider;
   permissions: Record<string, PermissionGrant>;
   env: Record<string, Record<string, string>>;
 }
@@ -86,7 +97,13 @@ export function resolveOptions(options: ProcessDriverOptions = {}): DriverConfig
   if (typeof allow !== 'boolean') {
     throw new TypeError(`createProcessDriver: option "allowAncestorNodeModules" must be a boolean, got ${describeValue(allow)}`);
   }
+  const isolation = options.isolation ?? 'prefer';
+  if (!ISOLATION_MODES.includes(isolation)) {
+    throw new TypeError(`createProcessDriver: option "isolation" must be one of ${ISOLATION_MODES.join(', ')}, got ${describeValue(isolation)}`);
+  }
   return {
+    ...(options.egress ? { egress: options.egress } : {}),
+    isolation,
     runtimes: { ...runtimes },
     startTimeoutMs: positiveInteger('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
     cancelGraceMs: positiveInteger('cancelGraceMs', options.cancelGraceMs, DEFAULT_CANCEL_GRACE_MS, 0),

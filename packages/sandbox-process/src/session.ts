@@ -4,6 +4,7 @@ import { LineReader, LineTooLongError } from './jsonrpc/line-reader.js';
 import { LineWriter } from './jsonrpc/line-writer.js';
 import { MalformedResponseError, RpcError, RpcErrorCode } from './jsonrpc/messages.js';
 import { RpcPeer, type Outcome } from './jsonrpc/peer.js';
+import type { PluginIsolation } from './isolation/index.js';
 import { spawnChild, type ChildExit, type ChildHandle } from './process/child.js';
 import { LogBudget } from './process/log-budget.js';
 import { StderrTail } from './process/stderr-tail.js';
@@ -38,6 +39,8 @@ const DRAIN_AFTER_EXIT_MS = 200;
 
 export interface SessionOptions {
   launch: Launch;
+  /** The OS sandbox to start the process in; none: a plain child process. */
+  isolation?: PluginIsolation;
   ctx: SandboxContext;
   maxMessageBytes: number;
   /** Plugin log lines passed to the host's logger per second; the rest are dropped and counted. */
@@ -90,7 +93,7 @@ export class Session {
     this.#onProgress = options.onProgress;
     this.#maxLogLines = options.maxLogLinesPerSecond;
     this.#logBudget = new LogBudget(options.maxLogLinesPerSecond);
-    this.child = spawnChild(options.launch);
+    this.child = spawnChild(options.launch, options.isolation);
     const writer = new LineWriter(this.child.stdin);
     this.#writer = writer;
     this.peer = new RpcPeer((m) => {

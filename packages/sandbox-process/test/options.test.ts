@@ -48,6 +48,7 @@ describe('createProcessDriver options', () => {
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       maxLogLinesPerSecond: DEFAULT_MAX_LOG_LINES_PER_SECOND,
       allowAncestorNodeModules: true,
+      isolation: 'prefer',
       permissions: {},
       env: {},
     });

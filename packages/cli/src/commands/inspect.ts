@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
+import { PERMISSION_NAMES } from '@clawdesk/sandbox';
 import { stringFlag, type Command } from '../command.js';
 import { EXIT, UsageError } from '../errors.js';
 import { loadOne, lookupDirs, withHost } from '../host.js';
@@ -66,11 +67,16 @@ export const inspect: Command = {
       section(out, `Permissions (declared, and how ${driver} enforces them)`);
       out.line(
         table(
-          Object.entries(enforcement).map(([key, level]) => [
-            `  ${key}`,
-            declared[key] ?? '',
-            level === 'enforced' ? out.good('enforced') : level === 'partial' ? out.warn('partial') : out.bad('not enforced'),
-          ]),
+          PERMISSION_NAMES.map((key) => {
+            const level = enforcement[key];
+            const reason = enforcement.reasons?.[key];
+            return [
+              `  ${key}`,
+              declared[key] ?? '',
+              level === 'enforced' ? out.good('enforced') : level === 'partial' ? out.warn('partial') : out.bad('not enforced'),
+              ...(reason ? [out.dim(reason)] : []),
+            ];
+          }),
         ),
       );
       section(out, `Tools (${entry.tools.length})`);

@@ -28,10 +28,14 @@ describe('createOpenClawDriver', () => {
     }
   });
 
-  test('reports what the process sandbox enforces: no network on Node, whatever the grant', async () => {
+  test('reports what the process sandbox enforces: everything inside the OS sandbox, no network on Node without it', async () => {
     const manifest = await loadFixture('conformance');
-    const driver = createOpenClawDriver({ permissions: { 'openclaw-conformance': { network: { allowedHosts: ['example.com'] } } } });
-    expect(driver.enforcement(manifest)).toEqual({
+    const permissions = { 'openclaw-conformance': { network: { allowedHosts: ['example.com'] } } };
+    const sandboxed = createOpenClawDriver({ permissions }).enforcement(manifest);
+    expect(sandboxed).toMatchObject({ network: 'enforced', fsRead: 'enforced', fsWrite: 'enforced', env: 'enforced', memory: 'enforced', timeout: 'enforced' });
+    expect(sandboxed.reasons?.network).toBe('network namespace + egress proxy admitting only permissions.network.allowedHosts');
+    const { reasons, ...plain } = createOpenClawDriver({ permissions, process: { isolation: 'off' } }).enforcement(manifest);
+    expect(plain).toEqual({
       network: 'not-enforced',
       fsRead: 'enforced',
       fsWrite: 'enforced',
@@ -39,6 +43,7 @@ describe('createOpenClawDriver', () => {
       memory: 'partial',
       timeout: 'enforced',
     });
+    expect(reasons?.network).toContain('Node has no network permission');
   });
 
   test('a register(api) that never returns is stopped by the start budget and the plugin fails to load', async () => {

@@ -1,5 +1,6 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
+import type { PluginIsolation } from '../isolation/index.js';
 import type { Launch } from '../runtime/launch.js';
 import { waitAtMost } from '../util/wait.js';
 
@@ -8,6 +9,8 @@ export interface ChildExit {
   signal: string | null;
   /** Set when the process could not be started at all (e.g. `ENOENT`). */
   spawnError?: Error;
+  /** The OS sandbox's memory cgroup killed the tree for exceeding permissions.memoryMb. */
+  oomKilled?: boolean;
 }
 
 /** One plugin process, the leader of its own process group. */
@@ -40,15 +43,18 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * (`killDescendants`), and with execa's `cleanup` so a host that exits — normally or by a signal —
  * SIGKILLs the group (`killSignal`) instead of leaving it behind. Graceful stops go through `terminate`.
  */
-export function spawnChild(launch: Launch): ChildHandle {
+export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHandle {
+  // In the OS sandbox the runtime is pid 1 of its own pid namespace: our SIGKILL of the group (or
+  // the host's death, via pdeathsig) ends the namespace and so every descendant, setsid or not.
+  const sandbox = isolation?.prepare();
+  const launch = sandbox?.launch ?? plain;
   const subprocess = execa(launch.file, launch.args, {
     cwd: launch.cwd,
     env: launch.env,
     extendEnv: false,
     shell: false,
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    // fd 3 (a socket pair): the sandbox says "ready" on it and waits for "go" once the egress proxy listens.
+    stdio: sandbox?.gate ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     killDescendants: true,
@@ -61,17 +67,31 @@ export function spawnChild(launch: Launch): ChildHandle {
   const pid = subprocess.pid;
   const node = subprocess.nodeChildProcess;
   let exited = false;
+  let gateError: Error | undefined;
+  if (sandbox?.gate && pid !== undefined) {
+    const channel = subprocess.stdio[3] as unknown as Duplex;
+    channel.on('error', () => undefined);
+    channel.once('data', () => {
+      sandbox.release(pid, channel).catch((error: unknown) => {
+        gateError = new Error(`the egress proxy could not start: ${(error as Error).message}`);
+        signalGroup(pid, 'SIGKILL');
+      });
+    });
+  }
 
   const exitPromise = new Promise<ChildExit>((resolve) => {
     node.once('exit', (code, signal) => {
       exited = true;
       // Whatever the leader left running in its group goes with it.
       signalGroup(pid, 'SIGKILL');
-      resolve({ code, signal });
+      const oomKilled = sandbox?.oomKilled() ?? false;
+      void sandbox?.cleanup().catch(() => undefined);
+      resolve({ code, signal, ...(oomKilled ? { oomKilled } : {}), ...(gateError ? { spawnError: gateError } : {}) });
     });
     node.once('error', (error) => {
       if (node.pid !== undefined) return;
       exited = true;
+      void sandbox?.cleanup().catch(() => undefined);
       resolve({ code: null, signal: null, spawnError: error });
     });
   });

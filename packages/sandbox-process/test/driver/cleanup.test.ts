@@ -2,12 +2,15 @@ import { eventually, fixtureManifest, isAlive, opts, settle, start } from '../su
 import { removeHostDataDirs, runHost } from '../support/host-process.js';
 
 const SPAWNING = { permissions: {}, allowChildProcess: true };
+// These follow pids the plugin reports, which only mean something outside a pid namespace: they cover
+// the process-group cleanup used without the OS sandbox. test/isolation/os-sandbox.test.ts covers it inside.
+const OFF = { isolation: 'off' } as const;
 const allGone = (pids: number[]) => eventually(() => pids.every((pid) => !isAlive(pid)), 8_000);
 
-describe('no process is left behind', () => {
+describe('no process is left behind (without the OS sandbox)', () => {
   afterAll(removeHostDataDirs);
   test('dispose() stops the plugin and every grandchild, including one that ignores SIGTERM', async () => {
-    const { instance, close } = await start(fixtureManifest('spawn-children', SPAWNING), { driver: { killGraceMs: 300 } });
+    const { instance, close } = await start(fixtureManifest('spawn-children', SPAWNING), { driver: { killGraceMs: 300, ...OFF } });
     let pids: number[] = [];
     try {
       const { plugin, children } = (await instance.callTool('spawn', {}, opts())).structuredContent as { plugin: number; children: number[] };
@@ -20,7 +23,7 @@ describe('no process is left behind', () => {
   });
 
   test('a plugin that crashes takes its grandchildren with it', async () => {
-    const { instance, close } = await start(fixtureManifest('spawn-children', SPAWNING));
+    const { instance, close } = await start(fixtureManifest('spawn-children', SPAWNING), { driver: OFF });
     try {
       const { plugin, children } = (await instance.callTool('spawn', {}, opts())).structuredContent as { plugin: number; children: number[] };
       expect((await settle(instance.callTool('crash', {}, opts()))).ok).toBe(false);
@@ -57,7 +60,7 @@ describe('no process is left behind', () => {
     ['is killed with SIGTERM', 'hang', 'SIGTERM'],
     ['is interrupted with SIGINT', 'hang', 'SIGINT'],
   ] as const)('a host that %s leaves no plugin process or grandchild behind', async (_what, then, signal) => {
-    const { report, host } = await runHost('spawn-children', { runtime: 'node', allowChildProcess: true }, { tool: 'spawn' }, then);
+    const { report, host } = await runHost('spawn-children', { runtime: 'node', allowChildProcess: true }, { tool: 'spawn' }, then, {}, 'off');
     const pids = [report.pid, report.result.structuredContent.plugin, ...report.result.structuredContent.children] as number[];
     if (signal) host.kill(signal);
     await host;

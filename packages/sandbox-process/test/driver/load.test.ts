@@ -144,9 +144,9 @@ describe('loading a process plugin', () => {
     }
   });
 
-  test('what a runtime cannot enforce is logged as a warning at load, never silently claimed', async () => {
-    const node = await start(await echoManifest('node'));
-    const bun = await start(await echoManifest('bun'), { driver: { runtimes: RUNTIME_BINARIES } });
+  test('without the OS sandbox, what a runtime cannot enforce is logged as a warning at load, never silently claimed', async () => {
+    const node = await start(await echoManifest('node'), { driver: { isolation: 'off' } });
+    const bun = await start(await echoManifest('bun'), { driver: { runtimes: RUNTIME_BINARIES, isolation: 'off' } });
     try {
       const warning = (entries: typeof node.ctx.logger.entries) => entries.filter((e) => e.level === 'warn' && e.message.includes('does not fully enforce'));
       expect(warning(node.ctx.logger.entries)).toEqual([

@@ -76,15 +76,29 @@ describe('permissions', () => {
     },
   );
 
-  test("on bun the environment is scrubbed but /proc/<ppid>/environ leaks the host's, which is why env is reported 'partial'", async () => {
-    const { report, host } = await runHost('env-read', { runtime: 'bun' }, { tool: 'env', args: { names: ['HOST_SECRET'] } }, 'dispose', {
-      HOST_SECRET: SECRET,
-    });
+  test("on bun without the OS sandbox the environment is scrubbed but /proc/<ppid>/environ leaks the host's, which is why env is then 'partial'", async () => {
+    const { report, host } = await runHost(
+      'env-read',
+      { runtime: 'bun' },
+      { tool: 'env', args: { names: ['HOST_SECRET'] } },
+      'dispose',
+      { HOST_SECRET: SECRET },
+      'off',
+    );
     await host;
     const seen = report.result.structuredContent;
     expect(JSON.stringify(seen.all)).not.toContain(SECRET);
     expect(seen.named).toEqual({ HOST_SECRET: { value: null } });
     expect(seen.parentEnviron.value).toContain(`HOST_SECRET=${SECRET}`);
+  });
+
+  test("on bun in the OS sandbox the host's environment is out of reach: no parent process to read", async () => {
+    const { report, host } = await runHost('env-read', { runtime: 'bun' }, { tool: 'env', args: { names: ['HOST_SECRET'] } }, 'dispose', {
+      HOST_SECRET: SECRET,
+    });
+    await host;
+    expect(JSON.stringify(report)).not.toContain(SECRET);
+    expect(report.result.structuredContent.parentEnviron.value).toBeUndefined();
   });
 });
 

@@ -3,6 +3,7 @@ import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProcessDriver } from '../../src/driver.js';
+import { OsIsolation } from '../../src/isolation/index.js';
 import { ancestorModulePaths } from '../../src/runtime/grants.js';
 import { buildLaunch, childEnv } from '../../src/runtime/launch.js';
 import { fixtureManifest } from '../support/plugins.js';
@@ -168,17 +169,22 @@ describe('deno grant lists', () => {
   });
 });
 
-describe('enforcement(manifest)', () => {
-  const driver = createProcessDriver();
+describe('enforcement(manifest) without the OS sandbox (the runtime model alone)', () => {
+  const driver = createProcessDriver({ isolation: 'off' });
+  const OFF = 'no OS isolation: turned off (isolation: "off")';
+  const levels = (m: typeof manifest) => {
+    const { reasons: _reasons, ...rest } = driver.enforcement(m);
+    return rest;
+  };
 
   test.each([[[]], [['127.0.0.1:8080', '[::1]:80', '::1', '93.184.216.34']]])('deno enforces the network when allowedHosts lists no names (%j)', (allowedHosts) => {
     const m = { ...manifest, runtime: 'deno' as const, permissions: { ...manifest.permissions, network: { allowedHosts } } };
     expect(driver.enforcement(m)).toMatchObject({ network: 'enforced' });
-    expect(driver.enforcement(m).reasons).toBeUndefined();
+    expect(driver.enforcement(m).reasons?.network).toBeUndefined();
   });
 
   test('node enforces the file system, env and timeouts, caps only the heap, and says it cannot restrict the network', () => {
-    expect(driver.enforcement(manifest)).toEqual({
+    expect(levels(manifest)).toEqual({
       network: 'not-enforced',
       fsRead: 'enforced',
       fsWrite: 'enforced',
@@ -186,22 +192,20 @@ describe('enforcement(manifest)', () => {
       memory: 'partial',
       timeout: 'enforced',
     });
-  });
-
-  test('deno enforces the network only partly when allowedHosts lists names: it does not check what they resolve to', () => {
-    expect(driver.enforcement({ ...manifest, runtime: 'deno' })).toEqual({
-      network: 'partial',
-      reasons: { network: expect.stringMatching(/matches host names only: a listed name that resolves to a loopback or private address/) },
-      fsRead: 'enforced',
-      fsWrite: 'enforced',
-      env: 'enforced',
-      memory: 'partial',
-      timeout: 'enforced',
+    expect(driver.enforcement(manifest).reasons).toEqual({
+      network: `${OFF}; Node has no network permission: fetch and sockets are not blocked`,
+      memory: `${OFF}; the heap limit covers the JavaScript heap only, not Buffers or native memory`,
     });
   });
 
+  test('deno enforces the network only partly when allowedHosts lists names: it does not check what they resolve to', () => {
+    const report = driver.enforcement({ ...manifest, runtime: 'deno' });
+    expect(report).toMatchObject({ network: 'partial', fsRead: 'enforced', fsWrite: 'enforced', env: 'enforced', memory: 'partial', timeout: 'enforced' });
+    expect(report.reasons?.network).toMatch(/matches host names only: a listed name that resolves to a loopback or private address/);
+  });
+
   test('bun enforces only timeouts; env is partial because /proc/<ppid>/environ stays readable', () => {
-    expect(driver.enforcement({ ...manifest, runtime: 'bun' })).toEqual({
+    expect(levels({ ...manifest, runtime: 'bun' })).toEqual({
       network: 'not-enforced',
       fsRead: 'not-enforced',
       fsWrite: 'not-enforced',
@@ -209,6 +213,7 @@ describe('enforcement(manifest)', () => {
       memory: 'not-enforced',
       timeout: 'enforced',
     });
+    expect(driver.enforcement({ ...manifest, runtime: 'bun' }).reasons?.env).toContain('/proc/<pid>/environ');
   });
 
   test('allowing child processes downgrades what node and deno enforce to partial', () => {
@@ -216,6 +221,63 @@ describe('enforcement(manifest)', () => {
     expect(driver.enforcement(spawning)).toMatchObject({ fsRead: 'partial', fsWrite: 'partial', env: 'partial' });
     expect(driver.enforcement({ ...spawning, runtime: 'deno' })).toMatchObject({ network: 'partial', fsRead: 'partial', fsWrite: 'partial', env: 'partial' });
   });
+});
+
+describe('enforcement(manifest) with the OS sandbox (this machine has it: Linux, root)', () => {
+  const driver = createProcessDriver();
+
+  test.each(['node', 'bun', 'deno'] as const)('%s: every permission is enforced, each with the mechanism as its reason, child processes included', (runtime) => {
+    for (const m of [
+      { ...manifest, runtime },
+      { ...manifest, runtime, extra: { allowChildProcess: true } },
+    ]) {
+      const report = driver.enforcement(m);
+      expect(report).toMatchObject({ network: 'enforced', fsRead: 'enforced', fsWrite: 'enforced', env: 'enforced', memory: 'enforced', timeout: 'enforced' });
+      expect(report.reasons).toMatchObject({
+        network: expect.stringContaining('network namespace'),
+        fsRead: expect.stringContaining('mount namespace'),
+        memory: expect.stringMatching(/memory cgroup v[12] caps the whole process tree/),
+      });
+    }
+  });
+
+  test("allowedHosts: [] is reported as no network at all", () => {
+    const m = { ...manifest, permissions: { ...manifest.permissions, network: { allowedHosts: [] } } };
+    expect(driver.enforcement(m).reasons?.network).toBe('network namespace with loopback only: no network at all');
+  });
+
+});
+
+describe('a machine without the OS layer', () => {
+  const missing = () => ({ available: false as const, platform: 'linux' as const, reason: 'unshare not found on PATH', install: 'install util-linux' });
+  const request = () => {
+    const m = { ...manifest, runtime: 'node' as const };
+    const ctx = createTestContext(m);
+    return { manifest: m, launch: { file: process.execPath, args: [], cwd: m.dir, env: {} }, readOnly: [], readWrite: [], logger: ctx.logger, ctx };
+  };
+
+  test("isolation: 'require' refuses the plugin with ISOLATION_UNAVAILABLE naming what is missing and what to install", () => {
+    const isolation = new OsIsolation({ mode: 'require', probe: missing });
+    expect(() => isolation.forPlugin(request(), { plugin: 'p', driver: 'process' })).toThrow(
+      expect.objectContaining({ code: 'ISOLATION_UNAVAILABLE', plugin: 'p', data: { missing: 'unshare not found on PATH', install: 'install util-linux' } }),
+    );
+  });
+
+  test("isolation: 'prefer' runs the plugin without it and warns once per driver, saying why", () => {
+    const isolation = new OsIsolation({ mode: 'prefer', probe: missing });
+    const first = request();
+    expect(isolation.forPlugin(first, { plugin: 'p' })).toBeUndefined();
+    expect(isolation.forPlugin(request(), { plugin: 'q' })).toBeUndefined();
+    const warnings = first.ctx.logger.entries.filter((e) => e.level === 'warn');
+    expect(warnings).toEqual([
+      expect.objectContaining({ message: 'process plugins run without OS isolation: only the runtime permission model applies', fields: expect.objectContaining({ reason: 'unshare not found on PATH' }) }),
+    ]);
+    expect(isolation.unavailableReason()).toBe('no OS isolation: unshare not found on PATH');
+  });
+});
+
+describe('enforcement(manifest) of other sandboxes', () => {
+  const driver = createProcessDriver();
 
   test('a manifest this driver does not run gets nothing claimed', () => {
     const wasm = { ...manifest, runtime: 'wasm' as const, sandbox: 'wasm' as const };

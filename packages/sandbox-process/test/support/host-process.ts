@@ -30,6 +30,7 @@ export async function runHost(
   call: { tool: string; args?: unknown },
   then: 'exit' | 'hang' | 'dispose',
   env: Record<string, string> = {},
+  isolation?: 'off' | 'prefer' | 'require',
 ): Promise<HostRun> {
   const dir = path.join(FIXTURES_DIR, fixture);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'clawdesk-host-'));
@@ -39,6 +40,7 @@ export async function runHost(
     dataDir,
     doc: { name: fixture, version: '0.0.0', description: fixture, author: 'tests', sandbox: 'process', entry: './plugin.mjs', ...doc },
     runtimes: RUNTIME_BINARIES,
+    ...(isolation ? { isolation } : {}),
     tool: call.tool,
     args: call.args ?? {},
     then,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { validateManifest } from '@clawdesk/manifest';
 import { createProcessDriver } from '../../dist/index.js';
 
-const { dir, doc, dataDir, runtimes, tool, args, then } = JSON.parse(process.argv[2]);
+const { dir, doc, dataDir, runtimes, isolation, tool, args, then } = JSON.parse(process.argv[2]);
 const manifest = validateManifest(doc, { file: path.join(dir, 'plugin.json5'), format: 'json5', dir });
 const quiet = () => {};
 const ctx = {
@@ -17,7 +17,7 @@ const ctx = {
     throw new Error('no downloads here');
   },
 };
-const instance = await createProcessDriver({ runtimes }).instantiate(manifest, ctx);
+const instance = await createProcessDriver({ runtimes, ...(isolation ? { isolation } : {}) }).instantiate(manifest, ctx);
 try {
   const result = await instance.callTool(tool, args, { timeoutMs: 10_000, signal: new AbortController().signal });
   process.stdout.write(`${JSON.stringify({ pid: instance.pid, result })}\n`);
