@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { readlinkSync } from 'node:fs';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { IsolationUnavailableError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { Launch } from '../runtime/launch.js';
@@ -33,9 +33,10 @@ export interface IsolationRequest {
 /** One spawn of a sandboxed process: the command to run and what to do around it. */
 export interface PreparedSpawn {
   launch: Launch;
-  /** The sandbox waits on fd 3 until `release` has run. */
+  /** The sandbox says "ready" on fd 3 and waits for "go" there, sent once `open` has resolved. */
   gate: boolean;
-  release(pid: number, channel: Duplex): Promise<void>;
+  /** Binds the egress listener in process `pid`'s network namespace, as soon as it has its own (in parallel with the mounts). */
+  open(pid: number): Promise<void>;
   /** Read when the process has exited: the memory cgroup OOM-killed it. */
   oomKilled(): boolean;
   cleanup(): Promise<void>;
@@ -160,6 +161,7 @@ export class OsIsolation {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
         let proxy: { close(): Promise<void> | void } | undefined;
+        let opening: Promise<void> | undefined;
         const sandboxed = buildLinuxLaunch(
           {
             launch: { ...launch, env },
@@ -175,18 +177,42 @@ export class OsIsolation {
         return {
           launch: sandboxed,
           gate: egress !== undefined,
-          async release(pid, channel) {
-            proxy = await egress!.open(pid, hosts, request.logger, manifest.name);
-            channel.write('go\n');
+          open(pid) {
+            opening ??= ownNetworkNamespace(pid).then(async () => {
+              proxy = await egress!.open(pid, hosts, request.logger, manifest.name);
+            });
+            return opening;
           },
           oomKilled: () => cgroup?.oomKilled() ?? false,
           async cleanup() {
+            // A listener still being bound is closed once it arrives.
+            await opening?.catch(() => undefined);
             await proxy?.close();
             await cgroup?.remove();
           },
         };
       },
     };
+  }
+}
+
+/**
+ * Resolves once process `pid` (the sandbox's `unshare`) is in a network namespace of its own: a
+ * listener bound before that would be bound in the host's.
+ */
+async function ownNetworkNamespace(pid: number, timeoutMs = 5_000): Promise<void> {
+  const ours = readlinkSync('/proc/self/ns/net');
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    let theirs: string;
+    try {
+      theirs = readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      throw new Error(`process ${pid} ended before its network namespace existed`);
+    }
+    if (theirs !== ours) return;
+    if (performance.now() > until) throw new Error(`process ${pid} had no network namespace of its own after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

@@ -1,7 +1,7 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
-import type { SandboxContext } from '@clawdesk/sandbox';
+import { isInside, type SandboxContext } from '@clawdesk/sandbox';
 import { ancestorModulePaths, grantsFor } from '../runtime/grants.js';
 import type { Launch } from '../runtime/launch.js';
 import type { IsolationRequest } from './index.js';
@@ -12,7 +12,7 @@ import type { IsolationRequest } from './index.js';
  */
 export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, launch: Launch, allowAncestorNodeModules: boolean): IsolationRequest {
   const grants = grantsFor(manifest, ctx.dataDir);
-  const modules = allowAncestorNodeModules ? ancestorModulePaths(manifest.dir) : [];
+  const modules = allowAncestorNodeModules ? mountedModules(manifest.dir) : [];
   // Deno's module cache, when the host shares one: read-only, so a plugin cannot poison it.
   const denoDir = manifest.runtime === 'deno' && launch.env.DENO_DIR ? [launch.env.DENO_DIR] : [];
   return {
@@ -22,6 +22,27 @@ export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, 
     readWrite: grants.write.map(createMissing),
     logger: ctx.logger,
   };
+}
+
+/**
+ * The dependencies above the plugin dir as whole folders: each ancestor's `node_modules` (one bind,
+ * not one per package) plus the real dirs of the workspace packages linked into it. Any other link
+ * in there resolves inside the sandbox's root, which shows nothing more; node's own model still
+ * limits its reads to the per-package grants.
+ */
+function mountedModules(pluginDir: string): string[] {
+  const folders: string[] = [];
+  let current = path.dirname(realpathSync(pluginDir));
+  for (;;) {
+    const modules = path.join(current, 'node_modules');
+    const realModules = existsSync(modules) ? realpathSync(modules) : undefined;
+    if (realModules && isInside(current, realModules)) folders.push(realModules);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  const linked = ancestorModulePaths(pluginDir).filter((p) => !folders.some((folder) => isInside(folder, p)));
+  return [...new Set([...folders, ...linked])];
 }
 
 /**

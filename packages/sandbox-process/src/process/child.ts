@@ -71,11 +71,16 @@ export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHan
   if (sandbox?.gate && pid !== undefined) {
     const channel = subprocess.stdio[3] as unknown as Duplex;
     channel.on('error', () => undefined);
+    const opened = sandbox.open(pid);
+    opened.catch(() => undefined);
     channel.once('data', () => {
-      sandbox.release(pid, channel).catch((error: unknown) => {
-        gateError = new Error(`the egress proxy could not start: ${(error as Error).message}`);
-        signalGroup(pid, 'SIGKILL');
-      });
+      opened.then(
+        () => channel.write('go\n'),
+        (error: unknown) => {
+          gateError = new Error(`the egress proxy could not start: ${(error as Error).message}`);
+          signalGroup(pid, 'SIGKILL');
+        },
+      );
     });
   }
 
