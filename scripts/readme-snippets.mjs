@@ -1,0 +1,74 @@
+// Test support for README snippets: the tests read the code blocks out of the README text itself,
+// so a README edit that breaks a snippet breaks its test, and run them as a user would.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every fenced code block of a markdown text, in order, with the `##`/`###` heading it sits under. */
+export function codeBlocks(markdown) {
+  const blocks = [];
+  let heading = '';
+  const fence = /^(#{1,6}) (.*)$|^( *)```(\w*)\n([\s\S]*?)^\3```$/gm;
+  for (const m of markdown.matchAll(fence)) {
+    if (m[1] !== undefined) heading = m[2].trim();
+    else {
+      const indent = m[3];
+      const body = m[5].split('\n').map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line)).join('\n');
+      blocks.push({ lang: m[4], body, heading });
+    }
+  }
+  return blocks;
+}
+
+/** The one block of `lang` under `heading` whose text includes `includes` (when given); throws unless exactly one. */
+export function codeBlock(markdown, { heading, lang, includes }) {
+  const found = codeBlocks(markdown).filter(
+    (b) => (heading === undefined || b.heading === heading) && (lang === undefined || b.lang === lang) && (includes === undefined || b.body.includes(includes)),
+  );
+  if (found.length !== 1) throw new Error(`expected one ${lang ?? ''} block under "${heading ?? '*'}"${includes ? ` with "${includes}"` : ''}, found ${found.length}`);
+  return found[0].body;
+}
+
+/**
+ * An empty directory outside the workspace whose `node_modules` is the workspace's, so a snippet's
+ * `import '@clawdesk/…'` gets the built packages exactly as an installed user project would.
+ */
+export async function createSnippetDir(name) {
+  const dir = await mkdtemp(path.join(tmpdir(), `clawdesk-readme-${name}-`));
+  await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return {
+    dir,
+    async write(file, text) {
+      const full = path.join(dir, file);
+      await mkdir(path.dirname(full), { recursive: true });
+      await writeFile(full, text);
+      return full;
+    },
+    /** Runs Node (this one: 24) on `args` in the dir; resolves with the exit code and output, never rejects on exit. */
+    run(args, { cwd = dir, input, env, timeoutMs = 60_000 } = {}) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, args, {
+          cwd,
+          env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        child.on('error', reject);
+        child.on('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code, signal, stdout, stderr });
+        });
+        child.stdin.end(input ?? '');
+      });
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
