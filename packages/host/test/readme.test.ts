@@ -1,29 +1,20 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-import { tempDir } from './helpers.js';
+import { codeBlock, createSnippetDir, REPO_ROOT } from '../../../scripts/readme-snippets.mjs';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
-const repo = path.resolve(pkg, '../..');
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
-test('the README example runs as written against the built package', async () => {
-  const readme = readFileSync(path.join(pkg, 'README.md'), 'utf8');
-  const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(example).toBeDefined();
-  const dir = tempDir('clawdesk-readme-');
-  const script = (example as string)
-    .replace("from '@clawdesk/host'", `from ${JSON.stringify(pathToFileURL(path.join(pkg, 'dist/index.js')).href)}`)
-    .replace("'./.clawdesk-data'", JSON.stringify(path.join(dir, 'data')));
-  writeFileSync(path.join(dir, 'example.mjs'), script);
+test('the README example runs unchanged beside the repository examples, and prints what its comments say', async () => {
+  const example = codeBlock(README, { lang: 'js', includes: '// example.mjs' });
+  const project = await createSnippetDir('host');
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'example.mjs')], {
-      cwd: repo,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-      timeout: 20_000,
-    });
-    expect(stdout.split('\n').filter((l) => l.includes('→') || l.startsWith('TIMEOUT'))).toEqual([
+    // "runnable from the repository root": what it needs from there is ./examples.
+    await symlink(path.join(REPO_ROOT, 'examples'), path.join(project.dir, 'examples'), 'dir');
+    await project.write('example.mjs', example);
+    const ran = await project.run(['example.mjs']);
+    expect({ code: ran.code, stderr: ran.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ran.stdout.split('\n').filter((l) => l.includes('→') || l.startsWith('TIMEOUT'))).toEqual([
       'native-echo: resolved → loaded',
       'native-echo: loaded → active',
       'TIMEOUT plugin "native-echo", tool "spin" timed out after 200 ms',
@@ -31,8 +22,8 @@ test('the README example runs as written against the built package', async () =>
       'native-echo: loaded → active',
       'native-echo: active → stopped',
     ]);
-    expect(stdout).toContain('structuredContent: { hi: 1 }');
+    expect(ran.stdout).toContain('structuredContent: { hi: 1 }');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await project.dispose();
   }
 });
