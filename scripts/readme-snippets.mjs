@@ -1,8 +1,7 @@
 // Test support for README snippets: the tests read the code blocks out of the README text itself,
 // so a README edit that breaks a snippet breaks its test, and run them as a user would.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,12 +33,14 @@ export function codeBlock(markdown, { heading, lang, includes }) {
 }
 
 /**
- * An empty directory outside the workspace whose `node_modules` is the workspace's, so a snippet's
- * `import '@clawdesk/…'` gets the built packages exactly as an installed user project would.
+ * An empty directory under the repository's git-ignored `.tmp/`, so a snippet's `import '@clawdesk/…'`
+ * finds the built packages in the workspace's node_modules by walking up, as in an installed project.
+ * (Not a temp dir with a node_modules symlink: the process sandbox refuses a symlink leading out of
+ * a plugin dir, and Node's permission model checks the link's path, not its target.)
  */
 export async function createSnippetDir(name) {
-  const dir = await mkdtemp(path.join(tmpdir(), `clawdesk-readme-${name}-`));
-  await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  await mkdir(path.join(REPO_ROOT, '.tmp'), { recursive: true });
+  const dir = await mkdtemp(path.join(REPO_ROOT, '.tmp', `readme-${name}-`));
   return {
     dir,
     async write(file, text) {
