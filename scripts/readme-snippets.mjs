@@ -70,6 +70,42 @@ export async function createSnippetDir(name) {
         child.stdin.end(input ?? '');
       });
     },
+    /** Starts Node on `args` in the dir and keeps it running: wait for its output, signal it, await its exit. */
+    start(args, { cwd = dir, env } = {}) {
+      const child = spawn(process.execPath, args, { cwd, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env } });
+      const output = { stdout: '', stderr: '' };
+      const waiters = [];
+      const check = () => {
+        for (const w of [...waiters]) {
+          const m = w.pattern.exec(output[w.stream]);
+          if (m) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(m);
+          }
+        }
+      };
+      for (const stream of ['stdout', 'stderr']) {
+        child[stream].setEncoding('utf8').on('data', (d) => {
+          output[stream] += d;
+          check();
+        });
+      }
+      const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+      exited.then(() => {
+        for (const w of waiters.splice(0)) w.reject(new Error(`exited before ${w.stream} matched ${w.pattern}\n${output.stdout}\n${output.stderr}`));
+      });
+      return {
+        child,
+        output,
+        exited,
+        /** Resolves with the match once the output (all of it so far) matches `pattern`. */
+        waitFor: (pattern, stream = 'stdout') =>
+          new Promise((resolve, reject) => {
+            waiters.push({ pattern, stream, resolve, reject });
+            check();
+          }),
+      };
+    },
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
