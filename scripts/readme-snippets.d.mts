@@ -26,3 +26,5 @@ export interface RunningSnippet {
   waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpExecArray>;
 }
 export declare function createSnippetDir(name: string): Promise<SnippetDir>;
+export declare function importedPackages(code: string): string[];
+export declare function installedPackages(text: string): string[];

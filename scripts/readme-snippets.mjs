@@ -109,3 +109,16 @@ export async function createSnippetDir(name) {
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/** The npm packages a snippet imports (`node:` builtins left out), in order of first import. */
+export function importedPackages(code) {
+  const names = [...code.matchAll(/^import [^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]).filter((s) => !s.startsWith('node:') && !s.startsWith('.'));
+  return [...new Set(names.map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/')))];
+}
+
+/** The packages the `npm install …` lines of a text install (flags and version ranges dropped). */
+export function installedPackages(text) {
+  return [...text.matchAll(/^npm install ([^#\n]*)/gm)].flatMap((m) =>
+    m[1].trim().split(/\s+/).filter((w) => !w.startsWith('-')).map((w) => w.replace(/(?<=.)@[^/]*$/, '')),
+  );
+}

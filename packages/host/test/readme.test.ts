@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { codeBlock, createSnippetDir, REPO_ROOT, type RunningSnippet } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, importedPackages, installedPackages, REPO_ROOT, type RunningSnippet } from '../../../scripts/readme-snippets.mjs';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -57,4 +57,10 @@ test('the README watch.mjs runs as written: it reports a broken plugin, reloads 
     }
     await project.dispose();
   }
+});
+
+test('every package the runnable examples import is one the Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  const examples = ['// example.mjs', '// watch.mjs'].map((includes) => codeBlock(README, { lang: 'js', includes })).join('\n');
+  expect(importedPackages(examples).filter((name) => !installed.includes(name))).toEqual([]);
 });

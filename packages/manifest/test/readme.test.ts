@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { codeBlock, createSnippetDir, type SnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, type SnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const script = codeBlock(README, { heading: 'Example', lang: 'ts' });
@@ -45,4 +45,9 @@ describe('the README example, run as written', () => {
     expect(ran).toMatchObject({ code: 0, stdout: '' });
     expect(ran.stderr.split('\n')).toContain(`${project.dir}/plugins/weather/plugin.json5: timeoutMs: must be greater than 0, got number 0`);
   });
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(script).filter((name) => !installed.includes(name))).toEqual([]);
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 import { startRemoteServer } from './remote-server.js';
 
 const README = await readFile(new URL('../README.md', import.meta.url), 'utf8');
@@ -104,4 +104,9 @@ test("the README's remote.mjs loads the search plugin and lists its tools, with 
   } finally {
     await server.close();
   }
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(serve + remote).filter((name) => !installed.includes(name))).toEqual([]);
 });

@@ -1,7 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 
 const README = await readFile(new URL('../README.md', import.meta.url), 'utf8');
 const install = codeBlock(README, { heading: 'Running OpenClaw plugins', lang: 'sh' }).trim();
@@ -14,7 +14,7 @@ const PLUGINS = install.replace(/^npm install /, '').split(' ');
 let project: SnippetDir;
 beforeEach(async () => {
   expect(PLUGINS).toEqual(['@ollama/openclaw-web-search', '@happycastle/oh-my-openclaw']);
-  expect(script.split('\n')[0]).toMatch(/^\/\/ host\.mjs — run with `node host\.mjs` after the install above/);
+  expect(script.split('\n')[0]).toMatch(/^\/\/ host\.mjs — run with `node host\.mjs` after the installs above$/);
   project = await createSnippetDir('openclaw');
   for (const name of PLUGINS) {
     await cp(path.join(REPO_ROOT, 'node_modules', name), path.join(project.dir, 'node_modules', name), { recursive: true });
@@ -59,4 +59,9 @@ describe("the README's host.mjs with the two OpenClaw plugins from npm, run as w
     expect(ran.stdout).toMatch(/^search failed: \{ type: 'text', text: 'fetch failed' \}$/m);
     expect(ran.stdout).toContain("plugin: 'oh-my-openclaw'");
   });
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(script).filter((name) => !installed.includes(name))).toEqual([]);
 });

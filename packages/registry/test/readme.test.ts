@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { codeBlock, createSnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -19,4 +19,9 @@ test('the README example runs as written against the two manifests it shows, and
   } finally {
     await project.dispose();
   }
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(codeBlock(README, { heading: 'Example', lang: 'ts' })).filter((name) => !installed.includes(name))).toEqual([]);
 });

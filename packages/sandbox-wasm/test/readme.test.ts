@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, REPO_ROOT, type SnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const host = codeBlock(README, { heading: 'Use', lang: 'ts', includes: '// host.mjs' });
@@ -41,4 +41,13 @@ describe('the README example, built with its own command and run as written', ()
     expect(ran.stdout).toContain('isError: true');
     expect(ran.stdout).toContain('greet needs a name');
   });
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(host).filter((name) => !installed.includes(name))).toEqual([]);
+});
+
+test("what the AssemblyScript plugin imports is in the plugin's own install line", () => {
+  expect(importedPackages(plugin).filter((name) => !installedPackages(build.join('\n')).includes(name))).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { codeBlock, createSnippetDir, type SnippetDir } from '../../../scripts/readme-snippets.mjs';
+import { codeBlock, createSnippetDir, type SnippetDir, importedPackages, installedPackages } from '../../../scripts/readme-snippets.mjs';
 
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const testFile = codeBlock(README, { heading: 'Example', lang: 'ts' });
@@ -61,4 +61,9 @@ describe("the README's node:test file, run with its own command in the scaffolde
     expect(ran.stdout).toContain("+   greeting: 'Hi, Ada.'");
     expect(ran.code).toBe(1);
   });
+});
+
+test('every package the example imports is one its Install section installs', () => {
+  const installed = installedPackages(codeBlock(README, { heading: 'Install', lang: 'sh' }));
+  expect(importedPackages(testFile).filter((name) => !installed.includes(name))).toEqual([]);
 });
