@@ -20,3 +20,14 @@ describe('the README', () => {
     }
   });
 });
+
+test('the error table lists every error class the package exports, with its code', async () => {
+  const exported = await import('../src/index.js');
+  const classes = Object.entries(exported)
+    .filter(([, value]) => typeof value === 'function' && typeof (value as { CODE?: unknown }).CODE === 'string')
+    .map(([name, value]) => `| \`${(value as unknown as { CODE: string }).CODE}\` | \`${name}\` |`)
+    .sort();
+  const rows = README.split('\n').filter((line) => /^\| `[A-Z_]+` \| `\w+Error` \|/.test(line)).map((line) => line.split(' | ').slice(0, 2).join(' | ') + ' |');
+  expect(classes.length).toBeGreaterThanOrEqual(14);
+  expect(rows).toEqual(classes);
+});
