@@ -58,20 +58,11 @@ describe("the README's serve.mjs, run as written", () => {
   test('`node serve.mjs http` prints its url on stderr and serves the same tools there', async () => {
     await plugins();
     await project.write('serve.mjs', serve);
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['serve.mjs', 'http'], { cwd: project.dir, env: { ...process.env, FORCE_COLOR: '0' } });
+    const running = project.start(['serve.mjs', 'http']);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let err = '';
-        child.stderr.setEncoding('utf8').on('data', (d: string) => {
-          err += d;
-          const m = /^listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)$/m.exec(err);
-          if (m) resolve(m[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-      });
+      const [, url] = await running.waitFor(/^listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)$/m, 'stderr');
       const client = new Client({ name: 'readme', version: '1.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
       try {
         const called = await client.callTool({ name: 'native-echo__echo', arguments: { a: 1 } });
         expect(called.structuredContent).toEqual({ a: 1 });
@@ -79,7 +70,8 @@ describe("the README's serve.mjs, run as written", () => {
         await client.close();
       }
     } finally {
-      child.kill('SIGTERM');
+      running.child.kill('SIGTERM');
+      await running.exited;
     }
   });
 });
