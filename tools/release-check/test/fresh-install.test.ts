@@ -31,7 +31,7 @@ describe('the packed packages installed in a fresh project', () => {
     expect(bin).toBe(path.join(project.dir, 'node_modules/@clawdesk/cli/dist/bin.js'));
     const help = ok(await clawdesk(['--help'])).stdout;
     expect(help).toContain('Usage: clawdesk <command> [options]');
-    for (const command of ['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'install', 'init', 'bench']) {
+    for (const command of ['list', 'validate', 'inspect', 'call', 'watch', 'dev', 'serve', 'install', 'init', 'bench']) {
       expect(help).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     // The scoped name works too: what the READMEs tell users to type.
@@ -52,6 +52,27 @@ describe('the packed packages installed in a fresh project', () => {
     const refused = await clawdesk(['call', './my-plugin', 'greet', '{"name":""}', '--json']);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'INVALID_ARGUMENTS', plugin: 'my-plugin', tool: 'greet' });
+  });
+
+  test('`clawdesk serve` serves the scaffolded plugin over stdio to an MCP SDK client (the SDK @clawdesk/mcp installed)', async () => {
+    const client = path.join(project.dir, 'mcp-client.mjs');
+    await writeFile(
+      client,
+      [
+        "import { Client } from '@modelcontextprotocol/sdk/client/index.js';",
+        "import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';",
+        "const client = new Client({ name: 'fresh-install', version: '1.0.0' });",
+        "await client.connect(new StdioClientTransport({ command: 'node_modules/.bin/clawdesk', args: ['serve', './my-plugin'] }));",
+        'const { tools } = await client.listTools();',
+        "const result = await client.callTool({ name: 'my-plugin__greet', arguments: { name: 'Ada' } });",
+        'console.log(JSON.stringify({ tools: tools.map((t) => t.name), result }));',
+        'await client.close();',
+      ].join('\n'),
+    );
+    const served = JSON.parse(ok(await project.run('node', [client])).stdout);
+    expect(served.tools).toEqual(['my-plugin__greet']);
+    expect(served.result.isError).toBeFalsy();
+    expect(JSON.stringify(served.result.content)).toContain('Hello, Ada.');
   });
 
   test("the scaffold's own next steps work: npm install in it, then its test on @clawdesk/testing and `npx clawdesk call .`", async () => {
