@@ -177,6 +177,25 @@ function spawnCost(sandboxed, plain) {
 
 const strip = (rows) => rows.map(({ runtime, spawnMs, ...row }) => row);
 
+/**
+ * The floor a runtime imposes: the idle RSS of the bare runtime with nothing loaded but a timer,
+ * next to which a plugin's own cost (the SDK, serve(), its code) is the difference.
+ */
+async function floorRows() {
+  const rows = [];
+  for (const [runtime, bin] of Object.entries(RUNTIMES)) {
+    const args = { node: ['-e', 'setInterval(() => {}, 1000)'], bun: ['-e', 'setInterval(() => {}, 1000)'], deno: ['eval', 'setInterval(() => {}, 1000)'] }[runtime];
+    const child = spawn(bin, args, { stdio: 'ignore', env: { PATH: process.env.PATH, DENO_NO_UPDATE_CHECK: '1' } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      rows.push({ name: `idle RSS floor: bare ${runtime} running only a timer`, value: round(await rssMiB(child.pid), 1), unit: 'MiB' });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  return rows;
+}
+
 /** @returns {Promise<Array<Record<string, unknown>>>} */
 export async function bench() {
   const manifest = await loadManifest(pluginDir);
@@ -184,7 +203,8 @@ export async function bench() {
   const plain = createProcessDriver({ runtimes: RUNTIMES, isolation: 'off' });
   const isolated = driver.enforcement(manifest).reasons?.network?.startsWith('network namespace') === true;
   const calls = await callRows(driver, plain, manifest);
-  if (!isolated) return [...calls, ...strip(await runtimeRows(driver, manifest, '', true))];
+  const floors = await floorRows();
+  if (!isolated) return [...calls, ...strip(await runtimeRows(driver, manifest, '', true)), ...floors];
   // The tracked memory figure is the runtime's own (the sandbox chain adds its waiting unshare).
   const sandboxed = await runtimeRows(driver, manifest, ', OS sandbox', false);
   const off = await runtimeRows(plain, manifest, ", isolation: 'off'", true);
@@ -192,7 +212,7 @@ export async function bench() {
   const networked = { ...manifest, permissions: { ...manifest.permissions, network: { allowedHosts: ['127.0.0.1:9'] } } };
   const egress = (await runtimeRows(driver, networked, ', OS sandbox + egress proxy', false)).filter((r) => r.runtime === 'node' && r.spawnMs !== undefined);
   const egressCost = spawnCost(egress, off).map((r) => ({ ...r, name: 'spawn to ready: OS sandbox + egress proxy cost, node' }));
-  return [...calls, ...strip(sandboxed), ...strip(off), ...spawnCost(sandboxed, off), ...strip(egress), ...egressCost];
+  return [...calls, ...strip(sandboxed), ...strip(off), ...spawnCost(sandboxed, off), ...strip(egress), ...egressCost, ...floors];
 }
 
 export const run = bench;
