@@ -2,15 +2,13 @@
 // node) vs the same number of pipelined NDJSON requests to a minimal child that answers like serve().
 // Goal (issue 14): host / raw ≥ 0.7×. Rounds alternate so drift hits both alike. Run after a build:
 //   node bench/run.mjs process-pipelined
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createHost } from '@clawdesk/host';
 import { createProcessDriver } from '@clawdesk/sandbox-process';
+import { rawEchoChild } from './_echo-child.mjs';
 import { round } from './_stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,38 +16,6 @@ const pluginDir = path.join(root, 'examples/process-echo');
 const IN_FLIGHT = 64;
 const CALLS = 10_000;
 const ROUNDS = 3;
-
-// Same child as bench/process.mjs's single-call baseline: parse each line, answer with an MCP-shaped result.
-const ECHO_CHILD = `
-const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const { id, params } = JSON.parse(line);
-  const args = params.arguments;
-  process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: JSON.stringify(args) }], structuredContent: args } }) + '\\n');
-});`;
-
-function rawEchoChild() {
-  const child = spawn(process.execPath, ['-e', ECHO_CHILD], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
-  const waiting = new Map();
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const message = JSON.parse(line);
-    waiting.get(message.id)?.(message.result);
-    waiting.delete(message.id);
-  });
-  let id = 0;
-  return {
-    call: (args) =>
-      new Promise((resolve) => {
-        const n = ++id;
-        waiting.set(n, resolve);
-        child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: 'echo', arguments: args } })}\n`);
-      }),
-    close: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
 
 /** Calls per second of `call` with `inFlight` callers, each starting its next call when the last one answers. */
 async function throughput(call, inFlight, calls) {

@@ -3,14 +3,13 @@
 // where this machine has it) against the same driver with isolation: 'off', in one run.
 // Run after a build: node bench/run.mjs process
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadManifest } from '@clawdesk/manifest';
 import { createProcessDriver } from '@clawdesk/sandbox-process';
+import { rawEchoChild } from './_echo-child.mjs';
 import { round, timeInterleaved } from './_stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -18,39 +17,6 @@ const pluginDir = path.join(root, 'examples/process-echo');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
 const RUNTIMES = { node: process.execPath, bun: bin('bun'), deno: bin('deno') };
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-
-// The baseline: the least a JSON-RPC-over-stdio call can cost here — a child that parses each line and
-// answers with the same MCP-shaped result serve() sends, and a parent that writes a line and parses the answer.
-const ECHO_CHILD = `
-const rl = require('node:readline').createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const { id, params } = JSON.parse(line);
-  const args = params.arguments;
-  process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: JSON.stringify(args) }], structuredContent: args } }) + '\\n');
-});`;
-
-function rawEchoChild() {
-  const child = spawn(process.execPath, ['-e', ECHO_CHILD], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH } });
-  const waiting = new Map();
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const message = JSON.parse(line);
-    waiting.get(message.id)?.(message.result);
-    waiting.delete(message.id);
-  });
-  let id = 0;
-  return {
-    call: (args) =>
-      new Promise((resolve) => {
-        const n = ++id;
-        waiting.set(n, resolve);
-        child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params: { name: 'echo', arguments: args } })}\n`);
-      }),
-    close: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
 
 async function context(manifest) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'clawdesk-bench-process-'));
