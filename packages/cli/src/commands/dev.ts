@@ -5,6 +5,7 @@ import path from 'node:path';
 import { resultValue } from '@clawdesk/sandbox';
 import { intFlag, jsonArgs, stringFlag, type Command } from '../command.js';
 import { CliError, errorCode, errorJson, EXIT } from '../errors.js';
+import { eventPrinter, printEachWarningOnce } from '../events.js';
 import { withHost } from '../host.js';
 
 // A plugin author's loop: build (when the plugin has a build step), load, re-run the saved call,
@@ -33,10 +34,7 @@ export const dev: Command = {
     const debounceMs = intFlag(flags, 'debounce', 0) ?? DEFAULT_DEBOUNCE_MS;
     const { loadManifest } = await import('@clawdesk/manifest');
 
-    const event = (kind: string, fields: Record<string, unknown>, text: string) => {
-      if (out.json) out.raw(`${JSON.stringify({ event: kind, time: new Date().toISOString(), ...fields })}\n`);
-      else out.line(`${out.dim(new Date().toLocaleTimeString())} ${text}`);
-    };
+    const event = eventPrinter(out);
     const failure = (kind: string, error: unknown) => {
       const e = error as { file?: string; problems?: { path: string; message: string }[]; message?: string };
       const lines = e.problems?.length ? e.problems.map((p) => `  ${out.bold(p.path || '(root)')}: ${p.message}`) : [];
@@ -44,13 +42,7 @@ export const dev: Command = {
     };
 
     await withHost({ dirs: [path.dirname(dir)], dataDir: stringFlag(flags, 'data-dir') }, async ({ host }) => {
-      const warned = new Set<string>();
-      host.on('log', (l) => {
-        const key = `${l.plugin ?? ''}\0${l.message}`;
-        if (l.level !== 'warn' || warned.has(key)) return;
-        warned.add(key);
-        event('warning', { plugin: l.plugin, message: l.message }, out.warn(`${l.plugin ? `${l.plugin}: ` : ''}${l.message}`));
-      });
+      printEachWarningOnce(host, event, out);
       host.on('crash', (c) => event('crash', { plugin: c.plugin, exit: c.exit }, out.bad(`${c.plugin} crashed (${c.exit.message ?? c.exit.reason})`)));
 
       let name: string | undefined;

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { intFlag, stringFlag, type Command } from '../command.js';
 import { EXIT } from '../errors.js';
+import { eventPrinter, printEachWarningOnce } from '../events.js';
 import { pluginsDir, withHost } from '../host.js';
 
 export const watch: Command = {
@@ -14,10 +15,7 @@ export const watch: Command = {
     const dir = pluginsDir(args[0] ?? stringFlag(flags, 'dir'), defaultDir);
     const debounceMs = intFlag(flags, 'debounce', 0);
     // --json: one JSON object per line (NDJSON), so a log consumer can follow it as it grows.
-    const event = (kind: string, fields: Record<string, unknown>, text: string) => {
-      if (out.json) out.raw(`${JSON.stringify({ event: kind, time: new Date().toISOString(), ...fields })}\n`);
-      else out.line(`${out.dim(new Date().toLocaleTimeString())} ${text}`);
-    };
+    const event = eventPrinter(out);
     await withHost({ dirs: [dir], dataDir: stringFlag(flags, 'data-dir'), configFile: stringFlag(flags, 'config') }, async ({ host }) => {
       host.on('state', (c) =>
         event(
@@ -34,14 +32,7 @@ export const watch: Command = {
         event('crash', { plugin: c.plugin, crashes: c.crashes, restartInMs: c.restartInMs, exit: c.exit }, out.bad(`${c.plugin} crashed (${c.exit.message ?? c.exit.reason})${c.restartInMs === undefined ? '' : `, restarting in ${c.restartInMs} ms`}`)),
       );
       host.on('restart', (r) => event('restart', { ...r }, out.good(`${r.plugin} restarted (attempt ${r.attempt})`)));
-      // Each distinct warning once: a reload repeats the driver's load-time warnings word for word.
-      const warned = new Set<string>();
-      host.on('log', (l) => {
-        const key = `${l.plugin ?? ''}\0${l.message}`;
-        if (l.level !== 'warn' || warned.has(key)) return;
-        warned.add(key);
-        event('warning', { plugin: l.plugin, message: l.message }, out.warn(`${l.plugin ? `${l.plugin}: ` : ''}${l.message}`));
-      });
+      printEachWarningOnce(host, event, out);
       host.on('error', (e) => {
         // Already on the log as 'state' → failed, or as 'reload-failed'.
         if (e.operation === 'reload' || (e.operation === 'load' && e.plugin !== undefined)) return;
