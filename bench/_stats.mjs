@@ -47,3 +47,14 @@ export async function timeStarts(driver, manifest, ctx, { times, gapMs = 0 }) {
   }
   return out.sort((a, b) => a - b);
 }
+
+/** One table row: timings `s` against the baseline `base` (both from timeInterleaved), plus `extra` fields. */
+export const timingRow = (name, s, base, extra = {}) => ({
+  name,
+  p50Us: round(s.p50Us),
+  p99Us: round(s.p99Us),
+  ratioP50: round(s.p50Us / base.p50Us),
+  overheadUs: round(s.p50Us - base.p50Us),
+  samples: s.samples,
+  ...extra,
+});

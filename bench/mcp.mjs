@@ -12,7 +12,7 @@ import { createHost, createNativeDriver } from '@clawdesk/host';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { round, timeInterleaved } from './_stats.mjs';
+import { round, timingRow, timeInterleaved } from './_stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(root, 'packages/cli/dist/bin.js');
@@ -76,15 +76,7 @@ export async function bench() {
     };
     const stats = await timeInterleaved(cases, { warmup: 300, iterations: 2000, block: 200 });
     const base = stats.raw;
-    const row = (name, s, extra = {}) => ({
-      name,
-      p50Us: round(s.p50Us),
-      p99Us: round(s.p99Us),
-      ratioP50: round(s.p50Us / base.p50Us),
-      overheadUs: round(s.p50Us - base.p50Us),
-      samples: s.samples,
-      ...extra,
-    });
+    const row = (name, s, extra) => timingRow(name, s, base, extra);
     const ratio = (s) => ({ value: round(s.p50Us / base.p50Us), unit: '× raw p50' });
     return [
       row('mcp echo: SDK client → minimal SDK server over stdio (baseline)', base, { value: round(base.p50Us), unit: 'µs p50' }),

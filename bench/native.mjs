@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHost, createNativeDriver } from '@clawdesk/host';
 import { toToolResult } from '@clawdesk/sandbox';
-import { round, timeInterleaved } from './_stats.mjs';
+import { round, timingRow, timeInterleaved } from './_stats.mjs';
 
 const pluginDir = fileURLToPath(new URL('../examples/native-echo/', import.meta.url));
 
@@ -26,16 +26,7 @@ export async function bench() {
       call: (i) => host.call('native-echo.echo', args(i)),
     });
     const direct = stats.direct;
-    const row = (name, s, note) => ({
-      suite: 'native',
-      name,
-      p50Us: round(s.p50Us),
-      p99Us: round(s.p99Us),
-      ratioP50: round(s.p50Us / direct.p50Us),
-      overheadUs: round(s.p50Us - direct.p50Us),
-      samples: s.samples,
-      note,
-    });
+    const row = (name, s, note) => ({ suite: 'native', ...timingRow(name, s, direct, { note }) });
     return [
       row('echo: direct function call (baseline)', direct, 'tool.run() + toToolResult(), same module'),
       {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadManifest } from '@clawdesk/manifest';
 import { createProcessDriver } from '@clawdesk/sandbox-process';
 import { rawEchoChild } from './_echo-child.mjs';
-import { round, timeInterleaved } from './_stats.mjs';
+import { round, timingRow, timeInterleaved } from './_stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pluginDir = path.join(root, 'examples/process-echo');
@@ -76,15 +76,7 @@ async function callRows(driver, plain, manifest) {
     };
     const stats = await timeInterleaved(cases, { warmup: 500, iterations: 4000, block: 250 });
     const base = stats.raw;
-    const row = (name, s, extra) => ({
-      name,
-      p50Us: round(s.p50Us),
-      p99Us: round(s.p99Us),
-      ratioP50: round(s.p50Us / base.p50Us),
-      overheadUs: round(s.p50Us - base.p50Us),
-      samples: s.samples,
-      ...extra,
-    });
+    const row = (name, s, extra) => timingRow(name, s, base, extra);
     return [
       row('echo: raw NDJSON round trip to a minimal node child (baseline)', base, { value: round(base.p50Us), unit: 'µs p50' }),
       row(`echo: driver.callTool (node, serve()${isolated ? ', OS sandbox' : ''})`, stats.driver, { value: round(stats.driver.p50Us / base.p50Us), unit: '× raw p50', goal: '≤ 1.5×' }),

@@ -12,7 +12,7 @@ import createPlugin from '@extism/extism';
 import { loadManifest } from '@clawdesk/manifest';
 import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { createWasmDriver } from '@clawdesk/sandbox-wasm';
-import { round, timeInterleaved, timeStarts } from './_stats.mjs';
+import { round, timingRow, timeInterleaved, timeStarts } from './_stats.mjs';
 
 const pluginDir = fileURLToPath(new URL('../examples/wasm-conformance/', import.meta.url));
 const IDLE_PLUGINS = 8;
@@ -61,17 +61,7 @@ export async function bench() {
     const fg = stats.foreground;
     const iso = stats.isolated;
     const bg = stats.runInWorker;
-    const row = (name, s, note, base = fg) => ({
-      name,
-      p50Us: round(s.p50Us),
-      p99Us: round(s.p99Us),
-      ratioP50: round(s.p50Us / base.p50Us),
-      overheadUs: round(s.p50Us - base.p50Us),
-      samples: s.samples,
-      value: round(s.p50Us),
-      unit: 'µs p50',
-      note,
-    });
+    const row = (name, s, note, base = fg) => timingRow(name, s, base, { value: round(s.p50Us), unit: 'µs p50', note });
     return [
       row('echo: raw Extism foreground call (baseline)', fg, 'plugin.call() on the main thread; cannot be timed out'),
       row('echo: isolated call (sandbox-wasm callTool)', iso, 'own worker + SharedArrayBuffer/Atomics channel, timeout, queue'),
