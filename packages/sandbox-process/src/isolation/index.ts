@@ -49,7 +49,7 @@ export interface PluginIsolation {
 
 export interface OsIsolationOptions {
   mode: IsolationMode;
-  egress?: EgressProvider;
+  egress: EgressProvider;
   /** Replaces the probe (tests, or hosts that already know). */
   probe?: () => IsolationProbe;
 }
@@ -65,7 +65,7 @@ const proxyEnv = (port: number): Record<string, string> => {
  */
 export class OsIsolation {
   readonly mode: IsolationMode;
-  readonly #egress: EgressProvider | undefined;
+  readonly #egress: EgressProvider;
   readonly #probeFn: () => IsolationProbe;
   #probe: IsolationProbe | undefined;
   #warned = false;
@@ -106,9 +106,7 @@ export class OsIsolation {
     const network =
       hosts.length === 0
         ? 'network namespace with loopback only: no network at all'
-        : this.#egress
-          ? 'network namespace + egress proxy admitting only permissions.network.allowedHosts'
-          : 'network namespace with loopback only (no egress proxy configured: allowed hosts are unreachable too)';
+        : 'network namespace + egress proxy admitting only permissions.network.allowedHosts';
     const files = 'mount namespace: plugin dir, runtime and dependencies read-only, fs.write and the data dir writable, private /tmp';
     const memory = probe.cgroup
       ? { level: 'enforced' as const, reason: `memory cgroup v${probe.cgroup.version} caps the whole process tree` }
