@@ -4,6 +4,7 @@
 // (cold, and on the driver's spare worker) and idle memory per plugin. Needs `npm run build`
 // (examples/wasm-conformance/dist/plugin.wasm).
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,6 +57,7 @@ export async function bench() {
       ),
     );
     const idleMb = await idleMemoryPerPlugin(driver, manifest, ctx);
+    const floorMb = await idleMemoryPerBareWorker();
     const spareLoads = await loadsOnSpare(manifest, ctx);
 
     const fg = stats.foreground;
@@ -107,6 +109,12 @@ export async function bench() {
         note: `${SPARE_GAP_MS} ms apart, so each finds a booted spare; max ${round(spareLoads.at(-1), 1)} ms`,
       },
       { name: `idle memory per plugin (RSS, ${IDLE_PLUGINS} plugins)`, figure: 'memory.wasmIdleMb', value: round(idleMb, 1), unit: 'MB', goal: '≤ 10' },
+      {
+        name: `idle memory floor: a bare worker thread (RSS, ${IDLE_PLUGINS} threads)`,
+        value: round(floorMb, 1),
+        unit: 'MB',
+        note: "same resourceLimits, nothing loaded: Node's own cost of a thread, under every plugin",
+      },
     ];
   } finally {
     await instance?.dispose();
@@ -155,17 +163,39 @@ async function loadsOnSpare(manifest, ctx) {
   }
 }
 
+/** RSS once garbage is collected and the threads have settled. */
+async function settledRss() {
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return process.memoryUsage().rss;
+}
+
+/** Node's floor under a plugin: a worker thread that loads nothing, with the driver's resourceLimits. */
+async function idleMemoryPerBareWorker() {
+  const before = await settledRss();
+  const workers = [];
+  try {
+    for (let i = 0; i < IDLE_PLUGINS; i++) {
+      const worker = new Worker("require('node:worker_threads').parentPort.postMessage(0); setInterval(() => {}, 1e9);", {
+        eval: true,
+        env: {},
+        resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 2 },
+      });
+      await once(worker, 'message');
+      workers.push(worker);
+    }
+    return ((await settledRss()) - before) / IDLE_PLUGINS / 2 ** 20;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 async function idleMemoryPerPlugin(driver, manifest, ctx) {
-  const settle = async () => {
-    globalThis.gc?.();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    return process.memoryUsage().rss;
-  };
-  const before = await settle();
+  const before = await settledRss();
   const instances = [];
   try {
     for (let i = 0; i < IDLE_PLUGINS; i++) instances.push(await driver.instantiate(manifest, ctx));
-    const after = await settle();
+    const after = await settledRss();
     return (after - before) / IDLE_PLUGINS / 2 ** 20;
   } finally {
     await Promise.all(instances.map((i) => i.dispose()));

@@ -77,8 +77,9 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
     };
     const memoryBytes = memoryMb * MIB;
     const services = createHostServices(ctx, manifest.permissions.network.allowedHosts, memoryBytes);
-    // A backstop for the worker's JS heap; wasm memory is capped in the module itself.
-    const resourceLimits = { maxOldGenerationSizeMb: Math.max(64, memoryMb * 2), maxYoungGenerationSizeMb: 16 };
+    // A backstop for the worker's JS heap; wasm memory is capped in the module itself. A small young
+    // generation: a call leaves ~1 KB of JS garbage, and 16 MB semispaces cost an idle plugin 2+ MB.
+    const resourceLimits = { maxOldGenerationSizeMb: Math.max(64, memoryMb * 2), maxYoungGenerationSizeMb: 2 };
     const spawnOptions = {
       setup: {
         module: prepared.module,

@@ -5,7 +5,7 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { CallContext, ExtismPluginOptions, Plugin } from '@extism/extism';
-import { hostAllowed } from '@clawdesk/sandbox';
+import { hostAllowed } from '@clawdesk/sandbox/host-match';
 import { type HttpReply, type HttpRequest, Slot, Status, type TrapReason, type WorkerEvent, type WorkerInit } from './protocol.js';
 import { createWasi, ProcExit, type WasiClass } from './worker-wasi.js';
 

@@ -49,8 +49,12 @@ const ROOT = [
 const CONFORMANCE = ['ECHO_PAYLOADS', 'bigPayload', 'createConformanceCases', 'createRecordingLogger', 'createTestContext', 'defineConformanceSuite'];
 
 describe('the published surface', () => {
-  test('the export map has the root, ./conformance, ./require-node and ./package.json, each with import and require types', () => {
-    expect(Object.keys(pkg.exports)).toEqual(['.', './conformance', './require-node', './package.json']);
+  test('the export map has the root, ./conformance, ./require-node, ./host-match and ./package.json, each with import and require types', () => {
+    expect(Object.keys(pkg.exports)).toEqual(['.', './conformance', './require-node', './host-match', './package.json']);
+    expect(pkg.exports['./host-match']).toEqual({
+      import: { types: './dist/host-match.d.ts', default: './dist/host-match.js' },
+      require: { types: './dist/host-match.d.cts', default: './dist/host-match.cjs' },
+    });
     expect(pkg.exports['./require-node']).toEqual({
       import: { types: './dist/require-node.d.ts', default: './dist/require-node.js' },
       require: { types: './dist/require-node.d.cts', default: './dist/require-node.cjs' },
@@ -71,6 +75,17 @@ describe('the published surface', () => {
     const sorted = (list: string[]) => [...list].sort();
     const expected = [sorted(ROOT), sorted(CONFORMANCE)];
     expect(JSON.parse(out.toString())).toEqual({ cjs: expected, esm: expected });
+  });
+
+  test('./host-match is the matching rule alone: hostAllowed, and no Node module loaded with it', () => {
+    // Wasm plugin workers load it; the root entry would cost each of them megabytes (http, dns, stream).
+    const script = `
+      const before = new Set(require('node:module').builtinModules.filter((m) => process.moduleLoadList.includes('NativeModule ' + m)));
+      const m = require('@clawdesk/sandbox/host-match');
+      const loaded = require('node:module').builtinModules.filter((x) => process.moduleLoadList.includes('NativeModule ' + x) && !before.has(x));
+      console.log(JSON.stringify({ names: Object.keys(m).sort(), loaded, ok: m.hostAllowed('https://api.example.com/x', ['*.example.com']) }));`;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: new URL('..', import.meta.url) });
+    expect(JSON.parse(out.toString())).toEqual({ names: ['hostAllowed'], loaded: [], ok: true });
   });
 
   test('a consumer without @types/jest type-checks against the built root and conformance types', () => {
