@@ -5,10 +5,12 @@
  * wakes a halted vCPU); a spinning one answers in the time of the call itself. Spinning only pays
  * while (1) the next call comes soon after the last answer and (2) the spinning thread has a core
  * to itself. So the worker's spin budget follows the gaps between calls (`workerSpin`), and every
- * call reports how long its handoff took beyond the worker's own work (`answered`): a handoff
- * that should have been instant but was slow, or a spin that lost its core mid-way, is evidence
- * of contention, and a spin that ended asleep anyway paid nothing. Enough of either within a window and the driver's `Contention` parks every worker of
- * the driver for a backoff period (doubling while contention lasts), then probes again.
+ * call whose request came within the budget the worker had reports how its handoff went
+ * (`answered`): a spin that ended asleep anyway, or one that caught the request yet handed over
+ * slowly, is evidence of contention. A worker told to sleep, or a request after its budget ran out,
+ * is evidence of nothing (bursts of calls would otherwise switch spinning off). Enough evidence
+ * within a window and the driver's `Contention` parks every worker of the driver for a backoff
+ * period (doubling while contention lasts), then probes again.
  */
 
 /** Longest idle spin the adaptive worker budget grows to, in µs. */
@@ -23,14 +25,16 @@ const SLOW_IN_WINDOW = 4;
 const MIN_BACKOFF_MS = 20;
 const MAX_BACKOFF_MS = 1000;
 
-/** Flags the worker reports with each answer (Slot.Handoff). */
+/** How the worker waited for a request, reported with each answer (Slot.Wait). */
 export const WorkerWait = {
   /** It saw the request while spinning. */
   Spun: 0,
-  /** It slept (no budget, or the budget ran out first). */
-  Slept: 1,
+  /** It spun its whole budget without seeing the request, then slept. */
+  Expired: 1,
   /** Its spin lost the core: it stopped spinning and slept. */
   Preempted: 2,
+  /** It had no budget and slept at once. */
+  Idle: 3,
 } as const;
 
 /** Per driver: whether spinning currently pays on this machine. */
@@ -89,7 +93,10 @@ export class Handoff {
   /** Smoothed gap between an answer and the next request, µs; starts "long" (no spin). */
   #gapMicros = Number.POSITIVE_INFINITY;
   #answeredAt = Number.NEGATIVE_INFINITY;
-  #spinning = false;
+  /** The budget sent with the previous request: it governed how the worker waited for this one. */
+  #budget = 0;
+  /** Whether this call's wait can be judged: the worker had a budget and the request came within it. */
+  #judged = false;
 
   /** `fixedMicros` (the workerSpinMicros option) turns learning and backoff off. */
   constructor(contention: Contention, fixedMicros: number | undefined) {
@@ -100,11 +107,15 @@ export class Handoff {
   /** The worker's spin budget after the call about to be sent, µs. */
   workerSpin(now: number): number {
     if (this.#fixed !== undefined) return this.#fixed;
-    const gap = Math.min((now - this.#answeredAt) * 1000, 4 * MAX_WORKER_SPIN_MICROS);
+    const gapNow = (now - this.#answeredAt) * 1000;
+    // A worker told to sleep, or a request that came after its budget, says nothing about contention.
+    this.#judged = this.#budget > 0 && gapNow < this.#budget;
+    const gap = Math.min(gapNow, 4 * MAX_WORKER_SPIN_MICROS);
     this.#gapMicros = Number.isFinite(this.#gapMicros) ? this.#gapMicros + (gap - this.#gapMicros) / 4 : gap;
-    this.#spinning = this.#contention.allows(now) && this.#gapMicros < MAX_WORKER_SPIN_MICROS;
+    const spinning = this.#contention.allows(now) && this.#gapMicros < MAX_WORKER_SPIN_MICROS;
     // Twice the usual gap catches most next calls; calls further apart would only burn the core.
-    return this.#spinning ? Math.min(MAX_WORKER_SPIN_MICROS, Math.ceil(2 * this.#gapMicros) + 5) : 0;
+    this.#budget = spinning ? Math.min(MAX_WORKER_SPIN_MICROS, Math.ceil(2 * this.#gapMicros) + 5) : 0;
+    return this.#budget;
   }
 
   /**
@@ -113,9 +124,9 @@ export class Handoff {
    */
   answered(now: number, totalMicros: number, workMicros: number, wait: number, hostPreempted: boolean): void {
     this.#answeredAt = now;
-    if (this.#fixed !== undefined || !this.#spinning) return;
-    // A spin that ended asleep paid nothing: the answer or the next call came too late (contention, or gaps
-    // longer than learned); a spin that caught the request yet handed over slowly shows contention too.
+    if (this.#fixed !== undefined || !this.#judged) return;
+    // The request came within the worker's budget: a spin that ended asleep anyway, or one that caught
+    // the request yet handed over slowly, means a thread lost its core (contention).
     const slow = wait !== WorkerWait.Spun || hostPreempted || totalMicros - workMicros > SLOW_HANDOFF_MICROS;
     this.#contention.record(slow, now);
   }

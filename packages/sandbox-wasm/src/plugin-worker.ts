@@ -98,7 +98,8 @@ export class PluginWorker {
   readonly #opts: StartOptions;
   #signalOf: () => AbortSignal = () => new AbortController().signal;
   #closed = false;
-  #spinPays = true;
+  /** The plugin's last call took less than hostSpinMicros of the worker's time. */
+  #expectShort = true;
   readonly #handoff: Handoff;
 
   private constructor(booted: BootedWorker, opts: StartOptions) {
@@ -140,19 +141,18 @@ export class PluginWorker {
     ctl[Slot.WorkerSpin] = this.#handoff.workerSpin(started);
     Atomics.store(ctl, Slot.State, State.Request);
     Atomics.notify(ctl, Slot.State);
-    // Short bounded spin: a fast answer then needs no event-loop wake-up. Skipped while this
-    // plugin's last call ran longer than the spin anyway (it would only burn it).
-    const spinMs = this.#opts.hostSpinMicros / 1000;
+    // A call expected to be short is waited for synchronously, up to hostSpinMicros: its answer then
+    // needs no event-loop wake-up (Atomics.waitAsync costs 3-60 µs more, the most on a busy machine).
+    // Spinning while the machine has cores to spare; blocked otherwise, which leaves the core to the
+    // worker and is woken by the worker's notify directly. Skipped while this plugin's last call ran
+    // longer than that anyway: the event loop is never held longer than hostSpinMicros.
     let preempted = false;
-    if (spinMs > 0 && this.#spinPays) {
-      const until = started + spinMs;
-      let last = started;
-      for (;;) {
-        if (Atomics.load(ctl, Slot.State) !== State.Request) break;
-        const now = performance.now();
-        if (now - last > PREEMPTED_MICROS / 1000) preempted = true;
-        if (now >= until || preempted) break;
-        last = now;
+    const waitMs = this.#opts.hostSpinMicros / 1000;
+    if (waitMs > 0 && this.#expectShort) {
+      const until = started + waitMs;
+      if (this.#opts.contention.allows(started)) preempted = spinUntil(ctl, until);
+      for (let left = until - performance.now(); left > 0 && Atomics.load(ctl, Slot.State) === State.Request; left = until - performance.now()) {
+        Atomics.wait(ctl, Slot.State, State.Request, left);
       }
       if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read(started, preempted));
     }
@@ -197,7 +197,7 @@ export class PluginWorker {
     const workMicros = ctl[Slot.WorkNanos]! / 1000;
     this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, preempted);
     // Judged by the worker's own time, not the round trip: a slow wake-up must not switch the spin off.
-    this.#spinPays = workMicros < this.#opts.hostSpinMicros;
+    this.#expectShort = workMicros < this.#opts.hostSpinMicros;
     // Logs the plugin wrote during the call reach the logger before the call's answer.
     if (ctl[Slot.Events]! > 0) {
       ctl[Slot.Events] = 0;
@@ -310,6 +310,21 @@ export class PluginWorker {
     this.#events.close();
     this.#bulk.close();
   }
+}
+
+/**
+ * Busy-waits until the worker answers or `until` (performance.now() ms). Returns true when the
+ * spin lost its core (a time jump): the machine is busy, and the rest of the wait should block.
+ */
+function spinUntil(ctl: Int32Array, until: number): boolean {
+  let last = performance.now();
+  while (Atomics.load(ctl, Slot.State) === State.Request) {
+    const now = performance.now();
+    if (now - last > PREEMPTED_MICROS / 1000) return true;
+    if (now >= until) return false;
+    last = now;
+  }
+  return false;
 }
 
 /** dist/worker.js next to this module; from src (tests), the built one. */

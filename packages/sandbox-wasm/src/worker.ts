@@ -56,8 +56,9 @@ async function main(channel: WorkerChannel): Promise<void> {
 function waitForRequest(ctl: Int32Array, spinMicros: number): number {
   let state = Atomics.load(ctl, Slot.State);
   if (state === State.Request) return WorkerWait.Spun;
-  let wait: number = WorkerWait.Slept;
+  let wait: number = WorkerWait.Idle;
   if (spinMicros > 0) {
+    wait = WorkerWait.Expired;
     let last = performance.now();
     const until = last + spinMicros / 1000;
     for (;;) {

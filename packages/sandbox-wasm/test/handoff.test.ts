@@ -43,11 +43,29 @@ test('slow handoffs switch spinning off for the whole driver, and a probe later 
   expect(later.budgets.at(-1)).toBeGreaterThan(0);
 });
 
-test('spins that end asleep anyway count against spinning', () => {
+test('spins that end asleep although the request came within their budget count against spinning', () => {
   const contention = new Contention(2);
   const handoff = new Handoff(contention, undefined);
-  const { now } = drive(handoff, 1000, 20, 3, { wait: WorkerWait.Slept });
+  const { now } = drive(handoff, 1000, 20, 3, { wait: WorkerWait.Expired });
   expect(drive(handoff, now, 1, 3).budgets).toEqual([0]);
+});
+
+test('a worker that was told to sleep, or a request that came after its budget, is not held against spinning', () => {
+  // The pattern of an app that calls in bursts: close calls, a pause, close calls again. The first
+  // call after each pause finds the worker asleep, slowly, as it should; spinning must stay on.
+  const handoff = new Handoff(new Contention(2), undefined);
+  let { now } = drive(handoff, 1000, 20, 3);
+  for (let burst = 0; burst < 20; burst++) {
+    now += 5; // 5 ms pause: the worker's budget ran out long before
+    handoff.workerSpin(now);
+    now += 0.05;
+    handoff.answered(now, 40, 5, WorkerWait.Expired, false);
+    handoff.workerSpin(now + 0.003);
+    now += 0.01;
+    handoff.answered(now, 35, 5, WorkerWait.Idle, false); // it had been told to sleep: woken slowly
+    ({ now } = drive(handoff, now, 4, 3));
+  }
+  expect(drive(handoff, now, 1, 3).budgets[0]).toBeGreaterThan(0);
 });
 
 test('a fixed workerSpinMicros is used as given, whatever the calls look like', () => {
