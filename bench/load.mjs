@@ -71,7 +71,7 @@ export async function bench() {
     await host.close();
     closed = true;
     const children = await childProcesses();
-    const threads = wasm.threadIds().length;
+    const threads = wasm.threadIds().length + wasm.spareThreadIds().length;
 
     const note = `${PLUGINS} plugins (${KINDS.join('/')}), ${CRASHER} crashed and ${RELOADER} reloaded (${reload.status}) mid-run`;
     return [
@@ -84,7 +84,7 @@ export async function bench() {
         unit: 'calls',
         note: `in flight on the process when it exited; failures anywhere else: ${failedElsewhere} (goal 0)`,
       },
-      { name: 'load: after host.close(), child processes + worker threads left', value: children + threads, unit: '', goal: '0', note: `${children} processes, ${threads} threads (the driver's spare worker is the driver's, stopped by its dispose())` },
+      { name: 'load: after host.close(), child processes + worker threads left', value: children + threads, unit: '', goal: '0', note: `${children} processes, ${threads} threads (plugin workers and the driver's spare)` },
     ];
   } finally {
     if (!closed) await host.close();

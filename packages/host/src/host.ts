@@ -482,7 +482,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     };
   }
 
-  /** Unloads every plugin (last loaded first), waits for draining old versions, and refuses further work. Idempotent. */
+  /** Unloads every plugin (last loaded first), waits for draining old versions, disposes the drivers, and refuses further work. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -496,6 +496,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
       }
     }
     await Promise.allSettled([...this.#background]);
+    await Promise.allSettled(this.#o.drivers.map((driver) => driver.dispose?.()));
     this.registry.off('state', this.#forwardState);
   }
 

@@ -235,6 +235,26 @@ describe('lifecycle', () => {
     });
   });
 
+  test('close() disposes each driver once, after its plugins, and a driver whose dispose fails does not stop the others', async () => {
+    const events: string[] = [];
+    const inner = createInMemoryDriver({ modules: { a: echoModule } });
+    const withDispose = (name: string, fail: boolean): SandboxDriver => ({
+      ...inner,
+      supports: (m) => name === 'first' && inner.supports(m),
+      dispose: async () => {
+        events.push(`dispose ${name}`);
+        if (fail) throw new Error('boom');
+      },
+    });
+    await withHost({ drivers: [withDispose('first', true), withDispose('second', false), createNativeDriver()] }, async ({ host }) => {
+      host.registry.on('unregistered', ({ entry }) => events.push(`unload ${entry.name}`));
+      await host.load(manifest('a'));
+      await host.close();
+      await host.close();
+    });
+    expect(events).toEqual(['unload a', 'dispose first', 'dispose second']);
+  });
+
   test('without an error listener, a failing hook subscriber is still only reported, never thrown', async () => {
     const dataDir = tempDir();
     const host = createHost({

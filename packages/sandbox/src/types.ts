@@ -131,6 +131,12 @@ export interface SandboxDriver {
   /** What this driver can and cannot enforce for this manifest. */
   enforcement(manifest: PluginManifest): PermissionReport;
   instantiate(manifest: PluginManifest, ctx: SandboxContext, opts?: InstantiateOptions): Promise<SandboxInstance>;
+  /**
+   * Optional: releases what the driver keeps beyond its instances (a spare worker, a helper
+   * process), resolving once it is gone. Instances keep running and later `instantiate()` calls
+   * still work; a host's `close()` calls it on each of its drivers, after unloading its plugins.
+   */
+  dispose?(): Promise<void>;
 }
 
 export interface InstantiateOptions {
