@@ -21,9 +21,11 @@ export const PREEMPTED_MICROS = 30;
 const SLOW_HANDOFF_MICROS = 25;
 /** Calls per judgement, and slow ones among them that mean contention. */
 const WINDOW = 32;
-const SLOW_IN_WINDOW = 4;
-const MIN_BACKOFF_MS = 20;
-const MAX_BACKOFF_MS = 1000;
+const SLOW_IN_WINDOW = 8;
+/** A request this close to the end of the worker's budget may miss it without any contention. */
+const JUDGE_MARGIN_MICROS = 10;
+const MIN_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 500;
 
 /** How the worker waited for a request, reported with each answer (Slot.Wait). */
 export const WorkerWait = {
@@ -97,6 +99,8 @@ export class Handoff {
   #budget = 0;
   /** Whether this call's wait can be judged: the worker had a budget and the request came within it. */
   #judged = false;
+  /** The main thread saw the last answer while spinning, so its clock started when the worker's did. */
+  #caught = false;
 
   /** `fixedMicros` (the workerSpinMicros option) turns learning and backoff off. */
   constructor(contention: Contention, fixedMicros: number | undefined) {
@@ -108,26 +112,30 @@ export class Handoff {
   workerSpin(now: number): number {
     if (this.#fixed !== undefined) return this.#fixed;
     const gapNow = (now - this.#answeredAt) * 1000;
-    // A worker told to sleep, or a request that came after its budget, says nothing about contention.
-    this.#judged = this.#budget > 0 && gapNow < this.#budget;
+    // A worker told to sleep, or a request that came after its budget, says nothing about contention;
+    // nor does a gap the main thread timed from a late look at the answer (it was not spinning).
+    this.#judged = this.#budget > 0 && gapNow + JUDGE_MARGIN_MICROS < this.#budget && this.#caught;
     const gap = Math.min(gapNow, 4 * MAX_WORKER_SPIN_MICROS);
     this.#gapMicros = Number.isFinite(this.#gapMicros) ? this.#gapMicros + (gap - this.#gapMicros) / 4 : gap;
     const spinning = this.#contention.allows(now) && this.#gapMicros < MAX_WORKER_SPIN_MICROS;
-    // Twice the usual gap catches most next calls; calls further apart would only burn the core.
-    this.#budget = spinning ? Math.min(MAX_WORKER_SPIN_MICROS, Math.ceil(2 * this.#gapMicros) + 5) : 0;
+    // The whole budget, not one fitted to the usual gap: a spin cut close to the gap misses the next
+    // call at every small hiccup of either thread, and such misses must not pass for contention.
+    this.#budget = spinning ? MAX_WORKER_SPIN_MICROS : 0;
     return this.#budget;
   }
 
   /**
    * One answer arrived. `totalMicros`: request to answer seen; `workMicros`: the worker's own time;
-   * `wait`: how the worker waited for this request; `hostPreempted`: the main thread's spin lost its core.
+   * `wait`: how the worker waited for this request; `hostPreempted`: the main thread's spin lost its core;
+   * `hostCaught`: the main thread was spinning when the answer came.
    */
-  answered(now: number, totalMicros: number, workMicros: number, wait: number, hostPreempted: boolean): void {
+  answered(now: number, totalMicros: number, workMicros: number, wait: number, hostPreempted: boolean, hostCaught: boolean): void {
     this.#answeredAt = now;
+    this.#caught = hostCaught;
     if (this.#fixed !== undefined || !this.#judged) return;
     // The request came within the worker's budget: a spin that ended asleep anyway, or one that caught
     // the request yet handed over slowly, means a thread lost its core (contention).
-    const slow = wait !== WorkerWait.Spun || hostPreempted || totalMicros - workMicros > SLOW_HANDOFF_MICROS;
+    const slow = wait !== WorkerWait.Spun || hostPreempted || (hostCaught && totalMicros - workMicros > SLOW_HANDOFF_MICROS);
     this.#contention.record(slow, now);
   }
 }

@@ -146,17 +146,17 @@ export class PluginWorker {
     // Spinning while the machine has cores to spare; blocked otherwise, which leaves the core to the
     // worker and is woken by the worker's notify directly. Skipped while this plugin's last call ran
     // longer than that anyway: the event loop is never held longer than hostSpinMicros.
-    let preempted = false;
+    let spin: SpinEnd = SpinEnd.None;
     const waitMs = this.#opts.hostSpinMicros / 1000;
     if (waitMs > 0 && this.#expectShort) {
       const until = started + waitMs;
-      if (this.#opts.contention.allows(started)) preempted = spinUntil(ctl, until);
+      if (this.#opts.contention.allows(started)) spin = spinUntil(ctl, until);
       for (let left = until - performance.now(); left > 0 && Atomics.load(ctl, Slot.State) === State.Request; left = until - performance.now()) {
         Atomics.wait(ctl, Slot.State, State.Request, left);
       }
-      if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read(started, preempted));
+      if (Atomics.load(ctl, Slot.State) === State.Response) return Promise.resolve(this.#read(started, spin));
     }
-    return this.#awaitResponse(started, preempted);
+    return this.#awaitResponse(started, spin);
   }
 
   /** Stops the thread (interrupting wasm mid-instruction if needed). Idempotent. */
@@ -168,11 +168,11 @@ export class PluginWorker {
     );
   }
 
-  async #awaitResponse(started: number, preempted: boolean): Promise<RawOutcome | undefined> {
+  async #awaitResponse(started: number, spin: SpinEnd): Promise<RawOutcome | undefined> {
     const ctl = this.#ctl;
     for (;;) {
       const state = Atomics.load(ctl, Slot.State);
-      if (state === State.Response) return this.#read(started, preempted);
+      if (state === State.Response) return this.#read(started, spin);
       if (state !== State.Request) return undefined;
       const wait = Atomics.waitAsync(ctl, Slot.State, State.Request);
       if (wait.async) await wait.value;
@@ -191,11 +191,11 @@ export class PluginWorker {
     return BULK;
   }
 
-  #read(started: number, preempted: boolean): RawOutcome {
+  #read(started: number, spin: SpinEnd): RawOutcome {
     const ctl = this.#ctl;
     const now = performance.now();
     const workMicros = ctl[Slot.WorkNanos]! / 1000;
-    this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, preempted);
+    this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, spin === SpinEnd.Preempted, spin === SpinEnd.Answered);
     // Judged by the worker's own time, not the round trip: a slow wake-up must not switch the spin off.
     this.#expectShort = workMicros < this.#opts.hostSpinMicros;
     // Logs the plugin wrote during the call reach the logger before the call's answer.
@@ -312,19 +312,29 @@ export class PluginWorker {
   }
 }
 
-/**
- * Busy-waits until the worker answers or `until` (performance.now() ms). Returns true when the
- * spin lost its core (a time jump): the machine is busy, and the rest of the wait should block.
- */
-function spinUntil(ctl: Int32Array, until: number): boolean {
+/** How the main thread's spin for an answer ended. */
+const SpinEnd = {
+  /** It did not spin. */
+  None: 0,
+  /** The answer came while it spun. */
+  Answered: 1,
+  /** Its time ran out first. */
+  Expired: 2,
+  /** It lost its core (a time jump): the machine is busy, and the rest of the wait should block. */
+  Preempted: 3,
+} as const;
+type SpinEnd = (typeof SpinEnd)[keyof typeof SpinEnd];
+
+/** Busy-waits until the worker answers or `until` (performance.now() ms). */
+function spinUntil(ctl: Int32Array, until: number): SpinEnd {
   let last = performance.now();
   while (Atomics.load(ctl, Slot.State) === State.Request) {
     const now = performance.now();
-    if (now - last > PREEMPTED_MICROS / 1000) return true;
-    if (now >= until) return false;
+    if (now - last > PREEMPTED_MICROS / 1000) return SpinEnd.Preempted;
+    if (now >= until) return SpinEnd.Expired;
     last = now;
   }
-  return false;
+  return SpinEnd.Answered;
 }
 
 /** dist/worker.js next to this module; from src (tests), the built one. */

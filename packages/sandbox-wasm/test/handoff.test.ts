@@ -3,7 +3,7 @@
 import { Contention, Handoff, MAX_WORKER_SPIN_MICROS, WorkerWait } from '../src/handoff.js';
 
 /** Sends `calls` calls `gapMicros` apart, each answered after 5 µs of work; returns the budgets. */
-function drive(handoff: Handoff, start: number, calls: number, gapMicros: number, answer: { wait?: number; handoffMicros?: number } = {}) {
+function drive(handoff: Handoff, start: number, calls: number, gapMicros: number, answer: { wait?: number; handoffMicros?: number; caught?: boolean } = {}) {
   const budgets: number[] = [];
   let now = start;
   for (let i = 0; i < calls; i++) {
@@ -11,7 +11,7 @@ function drive(handoff: Handoff, start: number, calls: number, gapMicros: number
     budgets.push(handoff.workerSpin(now));
     const total = 5 + (answer.handoffMicros ?? 1);
     now += total / 1000;
-    handoff.answered(now, total, 5, answer.wait ?? WorkerWait.Spun, false);
+    handoff.answered(now, total, 5, answer.wait ?? WorkerWait.Spun, false, answer.caught ?? true);
   }
   return { budgets, now };
 }
@@ -59,13 +59,20 @@ test('a worker that was told to sleep, or a request that came after its budget, 
     now += 5; // 5 ms pause: the worker's budget ran out long before
     handoff.workerSpin(now);
     now += 0.05;
-    handoff.answered(now, 40, 5, WorkerWait.Expired, false);
+    handoff.answered(now, 40, 5, WorkerWait.Expired, false, true);
     handoff.workerSpin(now + 0.003);
     now += 0.01;
-    handoff.answered(now, 35, 5, WorkerWait.Idle, false); // it had been told to sleep: woken slowly
+    handoff.answered(now, 35, 5, WorkerWait.Idle, false, true); // it had been told to sleep: woken slowly
     ({ now } = drive(handoff, now, 4, 3));
   }
   expect(drive(handoff, now, 1, 3).budgets[0]).toBeGreaterThan(0);
+});
+
+test('an answer the main thread was not spinning for starts no judgement of the next wait', () => {
+  // It saw the answer late, so its gap to the next call understates the worker's wait.
+  const handoff = new Handoff(new Contention(2), undefined);
+  const { now } = drive(handoff, 1000, 60, 3, { wait: WorkerWait.Expired, caught: false });
+  expect(drive(handoff, now, 1, 3).budgets[0]).toBe(MAX_WORKER_SPIN_MICROS);
 });
 
 test('a fixed workerSpinMicros is used as given, whatever the calls look like', () => {
