@@ -1,8 +1,10 @@
 // Wasm driver rows: one isolated call (worker thread + SharedArrayBuffer channel) against the same
-// .wasm called by Extism 1.0.3 directly, in the foreground and with runInWorker; the same pair again
-// with one CPU-bound process per core running beside (started and stopped here); plus load time
-// (cold, and on the driver's spare worker) and idle memory per plugin. Needs `npm run build`
-// (examples/wasm-conformance/dist/plugin.wasm).
+// .wasm called by Extism 1.0.3 directly in the foreground (the baseline), interleaved; Extism's
+// runInWorker against the same baseline in a pair of its own; the first pair again with one
+// CPU-bound process per core running beside (started and stopped here); the OS's floor for any
+// parked handoff, idle and busy; load time (cold, and on the driver's spare worker); idle memory
+// per plugin and per bare worker thread (in a fresh process, bench/_wasm-idle.mjs). Needs
+// `npm run build` (examples/wasm-conformance/dist/plugin.wasm).
 import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
@@ -13,7 +15,7 @@ import createPlugin from '@extism/extism';
 import { loadManifest } from '@clawdesk/manifest';
 import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { createWasmDriver } from '@clawdesk/sandbox-wasm';
-import { round, timingRow, timeInterleaved, timeStarts } from './_stats.mjs';
+import { percentile, round, timingRow, timeInterleaved, timeStarts } from './_stats.mjs';
 
 const pluginDir = fileURLToPath(new URL('../examples/wasm-conformance/', import.meta.url));
 const IDLE_PLUGINS = 8;
@@ -39,35 +41,39 @@ export async function bench() {
 
     const args = (i) => ({ text: 'hello', i });
     // Each side does the same work: serialize the arguments, run `echo`, parse its JSON output.
-    const stats = await timeInterleaved(
-      {
-        foreground: async (i) => JSON.parse((await foreground.call('echo', JSON.stringify(args(i)))).text()),
-        isolated: (i) => instance.callTool('echo', args(i), opts),
-        runInWorker: async (i) => JSON.parse((await background.call('echo', JSON.stringify(args(i)))).text()),
-      },
-      { warmup: 1000, iterations: 6000, block: 250 },
-    );
-    const busy = await withBurners(() =>
-      timeInterleaved(
-        {
-          foreground: async (i) => JSON.parse((await foreground.call('echo', JSON.stringify(args(i)))).text()),
-          isolated: (i) => instance.callTool('echo', args(i), opts),
-        },
-        { warmup: 500, iterations: 4000, block: 250 },
-      ),
-    );
-    const idleMb = await idleMemoryPerPlugin(driver, manifest, ctx);
-    const floorMb = await idleMemoryPerBareWorker();
+    const fgCall = async (i) => JSON.parse((await foreground.call('echo', JSON.stringify(args(i)))).text());
+    const isoCall = (i) => instance.callTool('echo', args(i), opts);
+    const bgCall = async (i) => JSON.parse((await background.call('echo', JSON.stringify(args(i)))).text());
+    // runInWorker has a pair of its own: its worker thread and the garbage of its calls are load on
+    // 2 cores, and the quiet pair must be quiet. Both pairs share the baseline, so their ratios compose.
+    const stats = await timeInterleaved({ foreground: fgCall, isolated: isoCall }, { warmup: 1000, iterations: 6000, block: 250 });
+    const bgStats = await timeInterleaved({ foreground: fgCall, runInWorker: bgCall }, { warmup: 200, iterations: 2000, block: 250 });
+    const floor = await parkedPingPong();
+    const busy = await withBurners(async () => ({
+      ...(await timeInterleaved({ foreground: fgCall, isolated: isoCall }, { warmup: 500, iterations: 4000, block: 250 })),
+      floor: await parkedPingPong(),
+    }));
+    const idleMb = await idleMemory('plugins');
+    const floorMb = await idleMemory('bare');
     const spareLoads = await loadsOnSpare(manifest, ctx);
 
     const fg = stats.foreground;
     const iso = stats.isolated;
-    const bg = stats.runInWorker;
+    const bg = bgStats.runInWorker;
+    // runInWorker / isolated through the shared baseline: (bg / its pair's fg) / (iso / fg).
+    const bgOverIso = bg.p50Us / bgStats.foreground.p50Us / (iso.p50Us / fg.p50Us);
     const row = (name, s, note, base = fg) => timingRow(name, s, base, { value: round(s.p50Us), unit: 'µs p50', note });
     return [
       row('echo: raw Extism foreground call (baseline)', fg, 'plugin.call() on the main thread; cannot be timed out'),
       row('echo: isolated call (sandbox-wasm callTool)', iso, 'own worker + SharedArrayBuffer/Atomics channel, timeout, queue'),
-      row('echo: Extism runInWorker call', bg, "Extism's own worker; 1.0.3 has no timeout either"),
+      row('echo: Extism runInWorker call', bg, "Extism's own worker; 1.0.3 has no timeout either; ratio against its own pair's baseline", bgStats.foreground),
+      {
+        name: 'floor: a call handed to a sleeping thread and back (bare Atomics.wait ping-pong, no work)',
+        value: round(floor.p50Us),
+        unit: 'µs p50',
+        p99Us: round(floor.p99Us),
+        note: 'what any parked handoff costs on this machine before clawdesk does anything',
+      },
       {
         name: 'isolated p50 / foreground p50',
         figure: 'wasm.isolatedOverForeground',
@@ -86,13 +92,22 @@ export async function bench() {
       {
         name: 'runInWorker p50 / isolated p50',
         figure: 'wasm.runInWorkerOverIsolated',
-        value: round(bg.p50Us / iso.p50Us),
+        value: round(bgOverIso),
         unit: '×',
         goal: '≥ 40',
-        ratioP50: round(bg.p50Us / iso.p50Us),
+        ratioP50: round(bgOverIso),
+        note: 'each against the foreground baseline of its own pair',
       },
       row(`busy (${BURNERS} CPU-bound processes beside): raw Extism foreground call`, busy.foreground, 'baseline of the busy pair', busy.foreground),
       row(`busy (${BURNERS} CPU-bound processes beside): isolated call`, busy.isolated, 'ratio against the busy foreground call', busy.foreground),
+      {
+        name: `busy floor: a call handed to a sleeping thread and back (bare Atomics.wait ping-pong, no work)`,
+        value: round(busy.floor.p50Us),
+        unit: 'µs p50',
+        p99Us: round(busy.floor.p99Us),
+        ratioP50: round((busy.floor.p50Us + busy.foreground.p50Us) / busy.foreground.p50Us),
+        note: 'ratioP50: a parked isolated call could at best cost (floor + foreground) / foreground',
+      },
       {
         name: 'busy: isolated p50 / foreground p50',
         figure: 'wasm.isolatedOverForegroundBusy',
@@ -149,6 +164,38 @@ async function withBurners(fn) {
   }
 }
 
+/**
+ * The OS's cost of a parked handoff: the main thread wakes a sleeping worker through a
+ * SharedArrayBuffer, which answers at once and wakes it back; both wait in Atomics.wait.
+ */
+async function parkedPingPong({ warmup = 500, iterations = 4000 } = {}) {
+  const sab = new SharedArrayBuffer(8);
+  const ctl = new Int32Array(sab);
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const ctl = new Int32Array(workerData);
+     for (;;) { while (Atomics.load(ctl, 0) !== 1) Atomics.wait(ctl, 0, Atomics.load(ctl, 0)); Atomics.store(ctl, 0, 2); Atomics.notify(ctl, 0); }`,
+    { eval: true, workerData: sab },
+  );
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const samples = [];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const t0 = performance.now();
+      Atomics.store(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+      while (Atomics.load(ctl, 0) === 1) Atomics.wait(ctl, 0, 1, 100);
+      if (i >= warmup) samples.push((performance.now() - t0) * 1000);
+      // A caller's gap between calls, so the worker is asleep again when the next one comes.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    samples.sort((a, b) => a - b);
+    return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) };
+  } finally {
+    await worker.terminate();
+  }
+}
+
 /** The issue's name for the entry point; same rows. */
 export const run = bench;
 
@@ -163,41 +210,12 @@ async function loadsOnSpare(manifest, ctx) {
   }
 }
 
-/** RSS once garbage is collected and the threads have settled. */
-async function settledRss() {
-  globalThis.gc?.();
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return process.memoryUsage().rss;
-}
-
-/** Node's floor under a plugin: a worker thread that loads nothing, with the driver's resourceLimits. */
-async function idleMemoryPerBareWorker() {
-  const before = await settledRss();
-  const workers = [];
-  try {
-    for (let i = 0; i < IDLE_PLUGINS; i++) {
-      const worker = new Worker("require('node:worker_threads').parentPort.postMessage(0); setInterval(() => {}, 1e9);", {
-        eval: true,
-        env: {},
-        resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 2 },
-      });
-      await once(worker, 'message');
-      workers.push(worker);
-    }
-    return ((await settledRss()) - before) / IDLE_PLUGINS / 2 ** 20;
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
-
-async function idleMemoryPerPlugin(driver, manifest, ctx) {
-  const before = await settledRss();
-  const instances = [];
-  try {
-    for (let i = 0; i < IDLE_PLUGINS; i++) instances.push(await driver.instantiate(manifest, ctx));
-    const after = await settledRss();
-    return (after - before) / IDLE_PLUGINS / 2 ** 20;
-  } finally {
-    await Promise.all(instances.map((i) => i.dispose()));
-  }
+/** MiB per idle plugin (`plugins`) or bare worker thread (`bare`), measured in a fresh process. */
+async function idleMemory(mode) {
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./_wasm-idle.mjs', import.meta.url)), mode, String(IDLE_PLUGINS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`bench/_wasm-idle.mjs ${mode} exited with ${code}`);
+  return JSON.parse(out).mb;
 }
