@@ -115,7 +115,9 @@ export class Handoff {
     // A worker told to sleep, or a request that came after its budget, says nothing about contention;
     // nor does a gap the main thread timed from a late look at the answer (it was not spinning).
     this.#judged = this.#budget > 0 && gapNow + JUDGE_MARGIN_MICROS < this.#budget && this.#caught;
-    const gap = Math.min(gapNow, 4 * MAX_WORKER_SPIN_MICROS);
+    // Capped at twice the budget: one pause (a burst ends, the caller does other work) keeps spinning on;
+    // three in a row, or calls regularly further apart than the budget, switch it off.
+    const gap = Math.min(gapNow, 2 * MAX_WORKER_SPIN_MICROS);
     this.#gapMicros = Number.isFinite(this.#gapMicros) ? this.#gapMicros + (gap - this.#gapMicros) / 4 : gap;
     const spinning = this.#contention.allows(now) && this.#gapMicros < MAX_WORKER_SPIN_MICROS;
     // The whole budget, not one fitted to the usual gap: a spin cut close to the gap misses the next

@@ -6,11 +6,18 @@ export interface WasmDriverOptions {
   /** Data area of each plugin's SharedArrayBuffer channel; larger payloads travel over a MessagePort. Default 64 KiB. */
   channelBytes?: number;
   /**
-   * How long the main thread busy-waits for an answer before waiting in Atomics.waitAsync, in µs
-   * (never longer per call, and not at all while a plugin's calls take longer than this). Saves an
-   * event-loop wake-up on fast calls. Default 50; 0 never spins.
+   * How long the main thread busy-waits for the answer of a call expected to be short, in µs, while
+   * the machine has cores to spare (see hostWaitMicros). Default 50; 0 never spins.
    */
   hostSpinMicros?: number;
+  /**
+   * How long the main thread waits synchronously for the answer of a call expected to be short (the
+   * plugin's last call took under 50 µs), spinning first, then blocked in Atomics.wait;
+   * after that it waits in Atomics.waitAsync with the event loop free. Saves the event loop's
+   * wake-up (3-100 µs) on fast calls, also when the worker was asleep. Default 250; at least
+   * hostSpinMicros; 0 never waits synchronously.
+   */
+  hostWaitMicros?: number;
   /**
    * How long an idle worker busy-waits for the next call before sleeping in Atomics.wait, in µs.
    * Default `'adaptive'`: learned per plugin from the gaps between its calls (up to 50 µs), and
@@ -35,6 +42,7 @@ export interface WasmDriverOptions {
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 2 ** 20;
 export const DEFAULT_CHANNEL_BYTES = 64 * 2 ** 10;
 export const DEFAULT_HOST_SPIN_MICROS = 50;
+export const DEFAULT_HOST_WAIT_MICROS = 250;
 export const DEFAULT_WORKER_SPIN_MICROS = 'adaptive';
 export const DEFAULT_START_TIMEOUT_MS = 15_000;
 export const DEFAULT_SPARE_IDLE_MS = 30_000;
@@ -54,6 +62,7 @@ export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDri
     // Multiple of 4 keeps the data area aligned; 1 KiB keeps error details readable.
     channelBytes: Math.ceil(check('channelBytes', options.channelBytes, DEFAULT_CHANNEL_BYTES, 1024) / 4) * 4,
     hostSpinMicros: check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0),
+    hostWaitMicros: check('hostWaitMicros', options.hostWaitMicros, DEFAULT_HOST_WAIT_MICROS, 0),
     workerSpinMicros: options.workerSpinMicros === 'adaptive' ? undefined : checkOptional('workerSpinMicros', options.workerSpinMicros, 0),
     startTimeoutMs: check('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
     maxOpenFiles: Math.floor(check('maxOpenFiles', options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),

@@ -64,6 +64,8 @@ export interface StartOptions {
   /** A booted worker for this start: the driver's spare, or a new one. */
   boot(): BootedWorker;
   hostSpinMicros: number;
+  /** Longest synchronous wait for a call expected to be short, µs (spin included). */
+  hostWaitMicros: number;
   /** A fixed idle spin for the worker, µs; undefined learns it (handoff.ts). */
   workerSpinMicros: number | undefined;
   /** The driver's shared view of whether spinning pays on this machine. */
@@ -85,6 +87,9 @@ export class StartError extends Error {
   }
 }
 
+/** A call whose worker time was under this is expected to be short again, µs. */
+const SHORT_CALL_MICROS = 50;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -98,7 +103,7 @@ export class PluginWorker {
   readonly #opts: StartOptions;
   #signalOf: () => AbortSignal = () => new AbortController().signal;
   #closed = false;
-  /** The plugin's last call took less than hostSpinMicros of the worker's time. */
+  /** The plugin's last call took less than SHORT_CALL_MICROS of the worker's time. */
   #expectShort = true;
   readonly #handoff: Handoff;
 
@@ -141,16 +146,17 @@ export class PluginWorker {
     ctl[Slot.WorkerSpin] = this.#handoff.workerSpin(started);
     Atomics.store(ctl, Slot.State, State.Request);
     Atomics.notify(ctl, Slot.State);
-    // A call expected to be short is waited for synchronously, up to hostSpinMicros: its answer then
-    // needs no event-loop wake-up (Atomics.waitAsync costs 3-60 µs more, the most on a busy machine).
-    // Spinning while the machine has cores to spare; blocked otherwise, which leaves the core to the
-    // worker and is woken by the worker's notify directly. Skipped while this plugin's last call ran
-    // longer than that anyway: the event loop is never held longer than hostSpinMicros.
+    // A call expected to be short is waited for synchronously, up to hostWaitMicros: its answer then
+    // needs no event-loop wake-up (Atomics.waitAsync costs 3-100 µs more, the most on a busy machine
+    // or when the worker was asleep). Spinning the first hostSpinMicros while the machine has cores
+    // to spare; blocked otherwise, which leaves the core to the worker and is woken by the worker's
+    // notify directly. Skipped while this plugin's last call ran longer than SHORT_CALL_MICROS: the
+    // event loop is held only for calls that were short, and never longer than hostWaitMicros.
     let spin: SpinEnd = SpinEnd.None;
-    const waitMs = this.#opts.hostSpinMicros / 1000;
-    if (waitMs > 0 && this.#expectShort) {
-      const until = started + waitMs;
-      if (this.#opts.contention.allows(started)) spin = spinUntil(ctl, until);
+    const { hostSpinMicros, hostWaitMicros } = this.#opts;
+    if (hostWaitMicros > 0 && this.#expectShort) {
+      const until = started + hostWaitMicros / 1000;
+      if (hostSpinMicros > 0 && this.#opts.contention.allows(started)) spin = spinUntil(ctl, started + hostSpinMicros / 1000);
       for (let left = until - performance.now(); left > 0 && Atomics.load(ctl, Slot.State) === State.Request; left = until - performance.now()) {
         Atomics.wait(ctl, Slot.State, State.Request, left);
       }
@@ -197,7 +203,7 @@ export class PluginWorker {
     const workMicros = ctl[Slot.WorkNanos]! / 1000;
     this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, spin === SpinEnd.Preempted, spin === SpinEnd.Answered);
     // Judged by the worker's own time, not the round trip: a slow wake-up must not switch the spin off.
-    this.#expectShort = workMicros < this.#opts.hostSpinMicros;
+    this.#expectShort = workMicros < SHORT_CALL_MICROS;
     // Logs the plugin wrote during the call reach the logger before the call's answer.
     if (ctl[Slot.Events]! > 0) {
       ctl[Slot.Events] = 0;

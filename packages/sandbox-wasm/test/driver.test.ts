@@ -134,9 +134,22 @@ test('arguments that cannot be serialized reject with INVALID_ARGUMENTS before r
   expect(resultValue(await instance.callTool('echo', { n: 1 }, callOpts()))).toEqual({ n: 1 });
 });
 
+test('a long call after many short ones leaves the event loop free: a timer fires while it runs', async () => {
+  const manifest = await loadExample('wasm-conformance');
+  const instance = instances.track(await createWasmDriver({ hostWaitMicros: 5_000 }).instantiate(manifest, context(manifest)));
+  // Short calls teach the main thread to wait for the next answer synchronously.
+  for (let i = 0; i < 200; i++) await instance.callTool('echo', { i }, callOpts());
+  const order: string[] = [];
+  setTimeout(() => order.push('timer'), 20);
+  await instance.callTool('sleep', { ms: 400 }, callOpts()).then(() => order.push('call'));
+  // Had the main thread waited for the whole call, the answer would have come before any timer.
+  expect(order).toEqual(['timer', 'call']);
+});
+
 test('invalid driver options are refused up front, naming the option and what arrived', () => {
   expect(() => createWasmDriver({ maxOutputBytes: 0 })).toThrow('createWasmDriver: option "maxOutputBytes" must be a finite number >= 1, got 0');
   expect(() => createWasmDriver({ hostSpinMicros: -1 })).toThrow('createWasmDriver: option "hostSpinMicros" must be a finite number >= 0, got -1');
+  expect(() => createWasmDriver({ hostWaitMicros: Number.NaN })).toThrow('createWasmDriver: option "hostWaitMicros" must be a finite number >= 0, got NaN');
   expect(() => createWasmDriver({ channelBytes: '64k' as unknown as number })).toThrow('createWasmDriver: option "channelBytes" must be a finite number >= 1024, got "64k" (string)');
   expect(() => createWasmDriver({ startTimeoutMs: Number.POSITIVE_INFINITY })).toThrow('got Infinity');
   expect(() => createWasmDriver({ workerSpinMicros: 'always' as unknown as number })).toThrow(
