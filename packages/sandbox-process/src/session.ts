@@ -141,7 +141,7 @@ export class Session {
 
   /** Stops reading the plugin's stdout while it leaves too much of our output unread. */
   #throttle(): void {
-    if (this.#throttled || this.#writer.backlog.bytes <= MAX_WRITE_BACKLOG_BYTES) return;
+    if (this.#throttled || this.#writer.backlogBytes <= MAX_WRITE_BACKLOG_BYTES) return;
     this.#throttled = true;
     this.child.stdout.pause();
     this.#safely(() =>

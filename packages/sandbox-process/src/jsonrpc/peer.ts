@@ -9,6 +9,8 @@ import {
   type RpcMessage,
 } from './messages.js';
 
+const ignore = () => undefined;
+
 /** How one request ended: the peer's result, or why there is none (an `RpcError` from the peer, or a local failure). */
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -49,7 +51,7 @@ export class RpcPeer {
     }
     this.#pending.set(id, onOutcome);
     // A failed write means the child is going away; its exit settles the request with a better error.
-    this.#send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }).catch(() => undefined);
+    this.#send(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params }).catch(ignore);
     return id;
   }
 
