@@ -91,6 +91,7 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
         allowAncestorNodeModules: config.allowAncestorNodeModules,
         envValues: config.env[manifest.name],
+        jitless: config.jitless,
       });
       const sandbox = isolation.forPlugin(isolationRequest(manifest, ctx, launch, config.allowAncestorNodeModules), where);
       if (!sandbox) warnGaps(manifest, ctx);
