@@ -32,6 +32,7 @@ import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
 import { ProcessEnded, Session, type SessionEnd } from './session.js';
+import { MAX_TIMER_MS, type Deadlines } from './util/deadlines.js';
 
 /**
  * `starting`: first handshake; `ready`: serving; `restarting`: killed after a timeout, a fresh
@@ -47,6 +48,8 @@ export interface InstanceDeps {
   isolation?: PluginIsolation;
   runtime: ProcessRuntime;
   config: DriverConfig;
+  /** The driver's call deadlines (one timer for all its calls); limits past `MAX_TIMER_MS` mean no deadline. */
+  deadlines: Deadlines;
 }
 
 /** Holds new calls back; `pending` counts the timed-out calls whose grace is still running. */
@@ -55,8 +58,6 @@ interface Gate {
   pending: number;
 }
 
-/** `setTimeout` fires at once past this; longer limits mean "no timer". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One plugin running as a child process; restarts its process by itself after a call timed out. */
 export class ProcessInstance implements SandboxInstance {
@@ -339,6 +340,7 @@ export class ProcessInstance implements SandboxInstance {
     const signal = opts.signal;
     if (signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: signal.reason }));
     const started = performance.now();
+    const { deadlines } = this.#deps;
 
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -346,7 +348,7 @@ export class ProcessInstance implements SandboxInstance {
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        if (deadline) deadlines.remove(deadline);
         signal.removeEventListener('abort', onAbort);
         reject(error);
       };
@@ -378,7 +380,7 @@ export class ProcessInstance implements SandboxInstance {
         }
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        if (deadline) deadlines.remove(deadline);
         signal.removeEventListener('abort', onAbort);
         resolve(value);
       };
@@ -387,7 +389,7 @@ export class ProcessInstance implements SandboxInstance {
         if (this.#state === 'disposed') return fail(new DisposedError(this.#where));
         sent = { session, id: session.peer.request(method, params, onOutcome) };
       };
-      const timer = opts.timeoutMs > 0 && opts.timeoutMs <= MAX_TIMER_MS ? setTimeout(onTimeout, opts.timeoutMs) : undefined;
+      const deadline = opts.timeoutMs > 0 && opts.timeoutMs <= MAX_TIMER_MS ? deadlines.add(opts.timeoutMs, onTimeout) : undefined;
       // No `once`: every way out removes the listener itself, and the options object costs a validation per call.
       signal.addEventListener('abort', onAbort);
 

@@ -97,9 +97,8 @@ export class Session {
     const writer = new LineWriter(this.child.stdin);
     this.#writer = writer;
     this.peer = new RpcPeer((m) => {
-      const written = writer.write(m);
+      writer.post(m);
       this.#throttle();
-      return written;
     }, {
       request: (method, params, signal) => this.#serveHost(method, params, signal),
       notification: (method, params) => this.#onNotification(method, params),

@@ -2,14 +2,12 @@ import type { Writable } from 'node:stream';
 import { serializeMessage } from './line-reader.js';
 import type { RpcMessage } from './messages.js';
 
-/** Lines joined into one stream write; the messages of one batch share its promise. */
+/** Lines joined into one stream write; the messages of one batch share its promise, made only if a `write` asks. */
 interface Batch {
   text: string;
   bytes: number;
   messages: number;
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: Error): void;
+  settled?: { promise: Promise<void>; resolve(): void; reject(error: Error): void };
 }
 
 /**
@@ -60,6 +58,17 @@ export class LineWriter {
 
   /** Resolves once the line is handed to the stream; rejects if the stream is closed or fails. */
   write(message: RpcMessage): Promise<void> {
+    const batch = this.#queueLine(message);
+    batch.settled ??= deferred();
+    return batch.settled.promise;
+  }
+
+  /** `write` for a caller that learns of a failure otherwise (a dying child's exit): no promise to make and settle. */
+  post(message: RpcMessage): void {
+    this.#queueLine(message);
+  }
+
+  #queueLine(message: RpcMessage): Batch {
     const line = serializeMessage(message);
     // Byte length only matters against the batch cap and the backlog; ASCII (the usual case) needs no scan.
     const size = Buffer.byteLength(line);
@@ -67,7 +76,7 @@ export class LineWriter {
     this.#queuedBytes += size;
     let batch = this.#queue[this.#queue.length - 1];
     if (!batch || batch.bytes + size > this.#batchBytes) {
-      batch = newBatch();
+      batch = { text: '', bytes: 0, messages: 0 };
       this.#queue.push(batch);
     }
     batch.text += line;
@@ -78,7 +87,7 @@ export class LineWriter {
       // After the current microtasks: every call started by the same wake-up joins this write.
       process.nextTick(() => this.#flush());
     }
-    return batch.promise;
+    return batch;
   }
 
   #flush(): void {
@@ -113,8 +122,8 @@ export class LineWriter {
 
   #settle(batch: Batch, error?: Error): void {
     this.#dequeued(batch);
-    if (error) batch.reject(error);
-    else batch.resolve();
+    if (error) batch.settled?.reject(error);
+    else batch.settled?.resolve();
   }
 
   #waitForDrain(): Promise<void> {
@@ -145,12 +154,12 @@ export class LineWriter {
   }
 }
 
-function newBatch(): Batch {
+function deferred(): NonNullable<Batch['settled']> {
   let resolve!: () => void;
   let reject!: (error: Error) => void;
   const promise = new Promise<void>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  return { text: '', bytes: 0, messages: 0, promise, resolve, reject };
+  return { promise, resolve, reject };
 }

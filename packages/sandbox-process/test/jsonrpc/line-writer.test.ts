@@ -94,6 +94,21 @@ describe('LineWriter', () => {
     expect(['resolved', 'write EPIPE']).toContain(await first);
   });
 
+  test('post() queues like write() in the same order, and on an ended stream it neither throws nor leaves a rejection', async () => {
+    const { stream, writes } = slowSink();
+    const writer = new LineWriter(stream);
+    writer.post(message(1));
+    const second = writer.write(message(2));
+    writer.post(message(3));
+    await second;
+    while (writer.backlog.messages > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(writes.map((line) => JSON.parse(line).id)).toEqual([1, 2, 3]);
+    stream.end();
+    writer.post(message(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.backlog).toEqual({ messages: 0, bytes: 0 });
+  });
+
   test('writes to an ended stream reject', async () => {
     const { stream } = slowSink();
     const writer = new LineWriter(stream);
