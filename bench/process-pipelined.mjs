@@ -20,8 +20,8 @@ import { round } from './_stats.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pluginDir = path.join(root, 'examples/process-echo');
 const IN_FLIGHT = 64;
-const CALLS = 10_000;
-const ROUNDS = 9;
+const CALLS = 8_000;
+const ROUNDS = 15;
 // Enough calls for V8 to optimise every case's whole path before anything is timed.
 const WARMUP_CALLS = 20_000;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
