@@ -38,6 +38,8 @@ interface Message {
 }
 
 const PROTOCOL_VERSION = '2025-06-18';
+/** Characters of answers held for one write before they go out while a burst is still being answered. */
+const EARLY_FLUSH_CHARS = 4096;
 const METHOD_NOT_FOUND = -32601;
 const INVALID_PARAMS = -32602;
 const PARSE_ERROR = -32700;
@@ -96,6 +98,8 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
   const send = (message: object) => {
     if (outgoing === '') process.nextTick(flush);
     outgoing += `${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`;
+    // A long burst goes out in slices, so the host starts on the first answers while later ones are made.
+    if (outgoing.length >= EARLY_FLUSH_CHARS) flush();
   };
   // A tool that exits the process (process.exit, an uncaught throw) must not take answers already made with it.
   process.on('exit', flush);
