@@ -51,8 +51,8 @@ export interface ProcessDriverOptions {
   env?: Record<string, Record<string, string>>;
   /**
    * node and deno: run V8 without its JIT compilers (`--jitless`). Less memory per plugin (about 3 MiB
-   * idle, 10 MiB or more after heavy use, since no machine code is kept) for slower JavaScript (about a
-   * quarter fewer calls per second at full load), and no WebAssembly in the plugin. bun: no effect.
+   * idle, 10 MiB or more after heavy use, since no machine code is kept) for slower JavaScript (30–100 %
+   * more CPU per call in the plugin), and no WebAssembly in the plugin. bun: no effect.
    * Default `false` (see README "Memory per plugin").
    */
   jitless?: boolean;
