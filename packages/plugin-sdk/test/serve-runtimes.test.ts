@@ -27,6 +27,18 @@ serve({
 });
 `;
 
+// A tool that ends the process a few microtasks after another call was answered, before serve() wrote that answer out.
+const exiting = (entry: string) => `
+import { serve } from '${entry}';
+serve({
+  name: 'exit-check',
+  tools: {
+    echo: { description: 'echo', run: (args) => args },
+    exit: { description: 'exits', run: async () => { for (let i = 0; i < 10; i++) await null; process.exit(3); } },
+  },
+});
+`;
+
 /** Runs the plugin on `runtime`, sends `requests`, closes stdin, and returns stdout lines and the exit code. */
 function exchange(runtime: string, file: string, requests: object[]): Promise<{ lines: string[]; stderr: string; code: number | null }> {
   const [command, args] = RUNTIMES[runtime]!(file);
@@ -43,7 +55,8 @@ function exchange(runtime: string, file: string, requests: object[]): Promise<{ 
     if (stdout.split('\n').filter((l) => l.includes('"id"')).length >= expected) child.stdin.end();
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  for (const r of requests) child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...r })}\n`);
+  // One write: the requests reach serve() in one chunk, as a busy host sends them.
+  child.stdin.write(requests.map((r) => `${JSON.stringify({ jsonrpc: '2.0', ...r })}\n`).join(''));
   return new Promise((resolve) => child.on('close', (code) => resolve({ lines: stdout.split('\n').filter(Boolean), stderr, code })));
 }
 
@@ -56,6 +69,7 @@ describe.each(Object.keys(RUNTIMES).flatMap((runtime) => ENTRIES.map((entry) => 
     mkdirSync(path.join(dir, 'node_modules', '@clawdesk'), { recursive: true });
     symlinkSync(PACKAGE_DIR, path.join(dir, 'node_modules', '@clawdesk', 'plugin-sdk'));
     writeFileSync(path.join(dir, 'plugin.mjs'), plugin(entry));
+    writeFileSync(path.join(dir, 'exiting.mjs'), exiting(entry));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -74,5 +88,14 @@ describe.each(Object.keys(RUNTIMES).flatMap((runtime) => ENTRIES.map((entry) => 
     expect(stderr).toContain('chatty');
     expect(stderr).toContain('more');
     expect(code).toBe(0);
+  }, 20_000);
+
+  test('an answer made in the same tick as a tool that exits the process still reaches the host', async () => {
+    const { lines, code } = await exchange(runtime, path.join(dir, 'exiting.mjs'), [
+      { id: 1, method: 'tools/call', params: { name: 'echo', arguments: { n: 1 } } },
+      { id: 2, method: 'tools/call', params: { name: 'exit', arguments: {} } },
+    ]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([{ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: '{"n":1}' }], structuredContent: { n: 1 } } }]);
+    expect(code).toBe(3);
   }, 20_000);
 });

@@ -218,6 +218,40 @@ describe('serve()', () => {
     handle.close();
   });
 
+  test('requests that arrive together are answered in one write of whole lines, in the order they finished', async () => {
+    const input = new PassThrough();
+    const writes: string[] = [];
+    const output = new PassThrough();
+    output.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+    const handle = serve(echoPlugin, { input, output, redirectConsole: false, exitOnEnd: false });
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+    input.write(ids.map((id) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { id } } })}\n`).join(''));
+    while (writes.join('').split('\n').length <= ids.length) await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(1);
+    const lines = writes[0]!.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).result.structuredContent.id)).toEqual(ids);
+    handle.close();
+  });
+
+  test('a long burst of answers goes out in slices of about 4 KiB, each of whole lines, in order', async () => {
+    const input = new PassThrough();
+    const writes: string[] = [];
+    const output = new PassThrough();
+    output.on('data', (chunk: Buffer) => writes.push(chunk.toString()));
+    const handle = serve(echoPlugin, { input, output, redirectConsole: false, exitOnEnd: false });
+    const ids = Array.from({ length: 300 }, (_, i) => i + 1);
+    input.write(ids.map((id) => `${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { id } } })}\n`).join(''));
+    while (writes.join('').split('\n').length <= ids.length) await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.length).toBeGreaterThan(1);
+    expect(writes.length).toBeLessThan(ids.length / 10);
+    for (const w of writes) expect(w.endsWith('\n')).toBe(true);
+    for (const w of writes.slice(0, -1)) expect(w.length).toBeGreaterThanOrEqual(4096);
+    const lines = writes.join('').split('\n').slice(0, -1);
+    expect(lines.map((l) => JSON.parse(l).result.structuredContent.id)).toEqual(ids);
+    handle.close();
+  });
+
   test('when the input ends, running tools are aborted and closed settles', async () => {
     let signal: AbortSignal | undefined;
     const { input, request, handle } = connect({

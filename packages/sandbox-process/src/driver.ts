@@ -19,6 +19,7 @@ import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
 import { withOperatorGrants } from './operator/grants.js';
 import { linkEscapes } from './runtime/links.js';
+import { Deadlines } from './util/deadlines.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 
@@ -37,6 +38,7 @@ export interface ProcessDriver extends SandboxDriver {
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
   const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? netnsEgress(EGRESS_PORT) });
+  const deadlines = new Deadlines();
 
   // What the process runs under: the manifest's permissions plus the operator's grants and env values.
   const granted = (manifest: PluginManifest) => withOperatorGrants(manifest, config.permissions[manifest.name], config.env[manifest.name]);
@@ -91,13 +93,14 @@ export function createProcessDriver(options: ProcessDriverOptions = {}): Process
       const launch = buildLaunch(manifest, runtime, binary, ctx.dataDir, {
         allowAncestorNodeModules: config.allowAncestorNodeModules,
         envValues: config.env[manifest.name],
+        jitless: config.jitless,
       });
       const sandbox = isolation.forPlugin(isolationRequest(manifest, ctx, launch, config.allowAncestorNodeModules), where);
       if (!sandbox) warnGaps(manifest, ctx);
       // The host's start limit (or the manifest's) governs the handshake; the driver option is the fallback.
       const startTimeoutMs = opts.startTimeoutMs ?? manifest.startTimeoutMs ?? config.startTimeoutMs;
       return ProcessInstance.start(
-        { manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs }, ...(sandbox ? { isolation: sandbox } : {}) },
+        { manifest, ctx, launch, runtime, config: { ...config, startTimeoutMs }, deadlines, ...(sandbox ? { isolation: sandbox } : {}) },
         opts.signal,
       );
     },

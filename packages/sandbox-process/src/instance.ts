@@ -23,6 +23,7 @@ import {
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
 import { handshake, listTools, reconcileTools } from './handshake.js';
 import type { RequestId } from './jsonrpc/messages.js';
+import type { Outcome } from './jsonrpc/peer.js';
 import type { PluginIsolation } from './isolation/index.js';
 import type { DriverConfig, ProcessRuntime } from './options.js';
 import { rootsFor } from './mcp/roots.js';
@@ -31,6 +32,7 @@ import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
 import { ProcessEnded, Session, type SessionEnd } from './session.js';
+import { MAX_TIMER_MS, type Deadlines } from './util/deadlines.js';
 
 /**
  * `starting`: first handshake; `ready`: serving; `restarting`: killed after a timeout, a fresh
@@ -46,6 +48,8 @@ export interface InstanceDeps {
   isolation?: PluginIsolation;
   runtime: ProcessRuntime;
   config: DriverConfig;
+  /** The driver's call deadlines (one timer for all its calls); limits past `MAX_TIMER_MS` mean no deadline. */
+  deadlines: Deadlines;
 }
 
 /** Holds new calls back; `pending` counts the timed-out calls whose grace is still running. */
@@ -54,8 +58,6 @@ interface Gate {
   pending: number;
 }
 
-/** `setTimeout` fires at once past this; longer limits mean "no timer". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One plugin running as a child process; restarts its process by itself after a call timed out. */
 export class ProcessInstance implements SandboxInstance {
@@ -65,6 +67,8 @@ export class ProcessInstance implements SandboxInstance {
   #session: Session | undefined;
   /** What calls wait for: the current session, a restart, or the reason there will be none. */
   #ready: Promise<Session>;
+  /** The session `#ready` holds when it is already resolved to one: calls go straight to it, without a promise hop. */
+  #serving: Session | undefined;
   #tools: ToolDef[] = [];
   #hooks: string[] = [];
   #restartReason = '';
@@ -93,6 +97,7 @@ export class ProcessInstance implements SandboxInstance {
     const session = await instance.#startSession(signal);
     instance.#state = 'ready';
     instance.#ready = Promise.resolve(session);
+    instance.#serving = session;
     return instance;
   }
 
@@ -283,9 +288,11 @@ export class ProcessInstance implements SandboxInstance {
     }
   }
 
-  #setReady(ready: Promise<Session>): void {
+  /** `serving`: the session `ready` is already resolved to, if any. */
+  #setReady(ready: Promise<Session>, serving?: Session): void {
     ready.catch(() => undefined);
     this.#ready = ready;
+    this.#serving = serving;
     // Whatever replaced the gate is the verdict for the calls waiting behind it.
     const gate = this.#gate;
     this.#gate = undefined;
@@ -298,8 +305,7 @@ export class ProcessInstance implements SandboxInstance {
     this.#state = 'restarting';
     this.#restartReason = why;
     this.#deps.ctx.logger.warn(`restarting plugin process: ${why}`, { pid: session.child.pid });
-    this.#setReady(
-      session
+    const restarted: Promise<Session> = session
         .stop(this.#deps.config.killGraceMs)
         .then(() => {
           if (this.#state !== 'restarting') throw new DisposedError(this.#where);
@@ -308,6 +314,7 @@ export class ProcessInstance implements SandboxInstance {
         .then(
           (next) => {
             if (this.#state === 'restarting') this.#state = 'ready';
+            if (this.#ready === restarted && this.#state === 'ready') this.#serving = next;
             return next;
           },
           (error: unknown) => {
@@ -315,8 +322,8 @@ export class ProcessInstance implements SandboxInstance {
             this.#die({ reason: 'crash', message: failure.message }, failure);
             throw this.#state === 'disposed' ? new DisposedError(this.#where) : failure;
           },
-        ),
-    );
+        );
+    this.#setReady(restarted);
   }
 
   /** One request with the per-call timeout and signal; `accept` validates the result. */
@@ -329,56 +336,65 @@ export class ProcessInstance implements SandboxInstance {
     accept: (result: unknown) => T,
   ): Promise<T> {
     if (this.#state === 'disposed') return Promise.reject(new DisposedError(this.#where));
-    if (opts.signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: opts.signal.reason }));
+    // Read once: a host may make its signal on first read.
+    const signal = opts.signal;
+    if (signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: signal.reason }));
     const started = performance.now();
-    const label = kind === 'tool' ? `tool "${where.tool}"` : `hook "${(where.data as { hook: string }).hook}"`;
+    const { deadlines } = this.#deps;
 
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let sent: { session: Session; id: RequestId } | undefined;
-      const finish = (settle: () => void) => {
+      const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        opts.signal.removeEventListener('abort', onAbort);
-        settle();
+        if (deadline) deadlines.remove(deadline);
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
       };
       const onAbort = () => {
         // The host's own deadline fired first and aborted us with its TimeoutError: a timeout all the same (cancel, then recycle if ignored).
-        if ((opts.signal.reason as { code?: unknown } | undefined)?.code === 'TIMEOUT') return onTimeout();
-        finish(() => reject(new CancelledError({ ...where, reason: opts.signal.reason })));
+        if ((signal.reason as { code?: unknown } | undefined)?.code === 'TIMEOUT') return onTimeout();
+        fail(new CancelledError({ ...where, reason: signal.reason }));
         if (!sent) return;
         sent.session.peer.notify(PLUGIN_METHODS.cancelled, { requestId: sent.id, reason: 'cancelled by the host' });
         sent.session.peer.forget(sent.id);
       };
       const onTimeout = () => {
         const elapsedMs = Math.round(performance.now() - started);
-        finish(() => reject(new TimeoutError(opts.timeoutMs, { ...where, elapsedMs })));
-        if (sent) this.#cancelOrRecycle(sent.session, sent.id, `${label} timed out after ${opts.timeoutMs} ms`);
+        fail(new TimeoutError(opts.timeoutMs, { ...where, elapsedMs }));
+        if (!sent) return;
+        const label = kind === 'tool' ? `tool "${where.tool}"` : `hook "${(where.data as { hook: string }).hook}"`;
+        this.#cancelOrRecycle(sent.session, sent.id, `${label} timed out after ${opts.timeoutMs} ms`);
       };
-      const timer = opts.timeoutMs > 0 && opts.timeoutMs <= MAX_TIMER_MS ? setTimeout(onTimeout, opts.timeoutMs) : undefined;
-      opts.signal.addEventListener('abort', onAbort, { once: true });
+      const onOutcome = (outcome: Outcome) => {
+        if (!outcome.ok) {
+          const { error } = outcome;
+          return fail(error instanceof ProcessEnded ? this.#endError(error.end, false, where) : toCallError(error, where, kind));
+        }
+        let value: T;
+        try {
+          value = accept(outcome.result);
+        } catch (error) {
+          return fail(error);
+        }
+        if (settled) return;
+        settled = true;
+        if (deadline) deadlines.remove(deadline);
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const send = (session: Session) => {
+        if (settled) return;
+        if (this.#state === 'disposed') return fail(new DisposedError(this.#where));
+        sent = { session, id: session.peer.request(method, params, onOutcome) };
+      };
+      const deadline = opts.timeoutMs > 0 && opts.timeoutMs <= MAX_TIMER_MS ? deadlines.add(opts.timeoutMs, onTimeout) : undefined;
+      // No `once`: every way out removes the listener itself, and the options object costs a validation per call.
+      signal.addEventListener('abort', onAbort);
 
-      this.#ready.then(
-        (session) => {
-          if (settled) return;
-          if (this.#state === 'disposed') return finish(() => reject(new DisposedError(this.#where)));
-          const id = session.peer.request(method, params, (outcome) => {
-            if (!outcome.ok) {
-              const { error } = outcome;
-              return finish(() => reject(error instanceof ProcessEnded ? this.#endError(error.end, false, where) : toCallError(error, where, kind)));
-            }
-            try {
-              const value = accept(outcome.result);
-              finish(() => resolve(value));
-            } catch (error) {
-              finish(() => reject(error));
-            }
-          });
-          sent = { session, id };
-        },
-        (error: unknown) => finish(() => reject(error)),
-      );
+      if (this.#serving) send(this.#serving);
+      else this.#ready.then(send, fail);
     });
   }
 
@@ -397,7 +413,7 @@ export class ProcessInstance implements SandboxInstance {
       clearTimeout(grace);
       gate.pending -= 1;
       if (gate.pending === 0 && this.#gate === gate && session === this.#session && this.#state === 'ready') {
-        this.#setReady(Promise.resolve(session));
+        this.#setReady(Promise.resolve(session), session);
       }
     };
     if (!session.peer.redirect(id, answered)) answered();
@@ -409,6 +425,7 @@ export class ProcessInstance implements SandboxInstance {
       const waiting = new Promise<Session>((r) => (resolve = r));
       waiting.catch(() => undefined);
       this.#ready = waiting;
+      this.#serving = undefined;
       this.#gate = { resolve, pending: 0 };
     }
     this.#gate.pending += 1;

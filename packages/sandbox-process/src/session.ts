@@ -97,9 +97,8 @@ export class Session {
     const writer = new LineWriter(this.child.stdin);
     this.#writer = writer;
     this.peer = new RpcPeer((m) => {
-      const written = writer.write(m);
+      writer.post(m);
       this.#throttle();
-      return written;
     }, {
       request: (method, params, signal) => this.#serveHost(method, params, signal),
       notification: (method, params) => this.#onNotification(method, params),
@@ -141,7 +140,7 @@ export class Session {
 
   /** Stops reading the plugin's stdout while it leaves too much of our output unread. */
   #throttle(): void {
-    if (this.#throttled || this.#writer.backlog.bytes <= MAX_WRITE_BACKLOG_BYTES) return;
+    if (this.#throttled || this.#writer.backlogBytes <= MAX_WRITE_BACKLOG_BYTES) return;
     this.#throttled = true;
     this.child.stdout.pause();
     this.#safely(() =>

@@ -25,6 +25,7 @@ const invalid: InvalidCase[] = [
   { options: { maxMessageBytes: null }, message: 'createProcessDriver: option "maxMessageBytes" must be an integer >= 1024, got null (null)' },
   { options: { runtimes: { python: '/usr/bin/python3' } }, message: 'createProcessDriver: option "runtimes" has unknown runtime "python" (expected one of node, bun, deno)' },
   { options: { runtimes: { bun: '' } }, message: 'createProcessDriver: option "runtimes.bun" must be a non-empty string, got "" (string)' },
+  { options: { jitless: 1 }, message: 'createProcessDriver: option "jitless" must be a boolean, got 1 (number)' },
   { options: { allowAncestorNodeModules: 'no' }, message: 'createProcessDriver: option "allowAncestorNodeModules" must be a boolean, got "no" (string)' },
   { options: { permissions: [] }, message: 'createProcessDriver: option "permissions" must be an object keyed by plugin name, got [] (object)' },
   { options: { permissions: { fs: { fs: { read: '/srv' } } } }, message: 'createProcessDriver: option "permissions.fs.fs.read" must be an array of non-empty strings, got "/srv" (string)' },
@@ -51,6 +52,7 @@ describe('createProcessDriver options', () => {
       isolation: 'prefer',
       permissions: {},
       env: {},
+      jitless: false,
     });
     expect([DEFAULT_START_TIMEOUT_MS, DEFAULT_CANCEL_GRACE_MS, DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_LOG_LINES_PER_SECOND]).toEqual([
       15_000,

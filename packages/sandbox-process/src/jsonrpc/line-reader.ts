@@ -54,28 +54,32 @@ export class LineReader {
   /** Feeds one chunk; returns the events of the lines it completed. Throws `LineTooLongError`, then keeps throwing. */
   push(chunk: Uint8Array): LineEvent[] {
     if (this.#failed) throw this.#failed;
-    const events: LineEvent[] = [];
-    let start = 0;
-    for (;;) {
-      const end = chunk.indexOf(NEWLINE, start);
-      const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
-      const size = this.#pendingBytes + piece.length;
-      if (size > this.#maxLineBytes) {
-        this.#pending = [];
-        this.#pendingBytes = 0;
-        this.#failed = new LineTooLongError(this.#maxLineBytes, size);
-        throw this.#failed;
-      }
-      if (end === -1) {
-        // Copy: the caller may reuse its buffer.
-        if (piece.length > 0) this.#pending.push(piece.slice());
-        this.#pendingBytes = size;
-        return events;
-      }
-      const event = parseLine(this.#take(piece));
-      if (event) events.push(event);
-      start = end + 1;
+    // Check every line against the cap by its bytes first, as the chunk arrived.
+    let lineStart = 0;
+    let last = -1;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, end + 1)) {
+      this.#check((last === -1 ? this.#pendingBytes : 0) + end - lineStart);
+      last = end;
+      lineStart = end + 1;
     }
+    const rest = chunk.length - lineStart;
+    this.#check((last === -1 ? this.#pendingBytes : 0) + rest);
+    const events: LineEvent[] = [];
+    if (last !== -1) {
+      // One decode for all the lines the chunk completes: 0x0a never occurs inside a UTF-8
+      // sequence, so splitting the text at "\n" splits it where the bytes were split.
+      const lines = this.#take(chunk.subarray(0, last)).split('\n');
+      for (const line of lines) {
+        const event = parseLine(line);
+        if (event) events.push(event);
+      }
+    }
+    // Copy: the caller may reuse its buffer.
+    if (rest > 0) {
+      this.#pending.push(chunk.slice(lineStart));
+      this.#pendingBytes += rest;
+    }
+    return events;
   }
 
   /** End of input: an unterminated last line is still delivered. */
@@ -83,6 +87,14 @@ export class LineReader {
     if (this.#failed || this.#pendingBytes === 0) return [];
     const event = parseLine(this.#take(new Uint8Array(0)));
     return event ? [event] : [];
+  }
+
+  #check(size: number): void {
+    if (size <= this.#maxLineBytes) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#failed = new LineTooLongError(this.#maxLineBytes, size);
+    throw this.#failed;
   }
 
   #take(last: Uint8Array): string {

@@ -9,6 +9,8 @@ import {
   type RpcMessage,
 } from './messages.js';
 
+const ignore = () => undefined;
+
 /** How one request ended: the peer's result, or why there is none (an `RpcError` from the peer, or a local failure). */
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -23,14 +25,15 @@ export interface PeerHandlers {
  * requests and their cancellation. Timeouts and process policy live above it.
  */
 export class RpcPeer {
-  readonly #send: (message: RpcMessage) => Promise<void>;
+  readonly #send: (message: RpcMessage) => Promise<void> | void;
   readonly #handlers: PeerHandlers;
   readonly #pending = new Map<RequestId, (outcome: Outcome) => void>();
   readonly #incoming = new Map<RequestId, AbortController>();
   #nextId = 1;
   #closed: Error | undefined;
 
-  constructor(send: (message: RpcMessage) => Promise<void>, handlers: PeerHandlers) {
+  /** `send` may return a promise (its rejection is ignored: a failed write means the other side is going away, and its end settles what is pending) or nothing. */
+  constructor(send: (message: RpcMessage) => Promise<void> | void, handlers: PeerHandlers) {
     this.#send = send;
     this.#handlers = handlers;
   }
@@ -49,13 +52,13 @@ export class RpcPeer {
     }
     this.#pending.set(id, onOutcome);
     // A failed write means the child is going away; its exit settles the request with a better error.
-    this.#send({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }).catch(() => undefined);
+    this.#post(params === undefined ? { jsonrpc: '2.0', id, method } : { jsonrpc: '2.0', id, method, params });
     return id;
   }
 
   notify(method: string, params?: unknown): void {
     if (this.#closed) return;
-    this.#send({ jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) }).catch(() => undefined);
+    this.#post(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params });
   }
 
   /** Routes a still-pending request's outcome elsewhere (e.g. to notice a late answer after a timeout). */
@@ -117,7 +120,12 @@ export class RpcPeer {
     } finally {
       this.#incoming.delete(id);
     }
-    if (!this.#closed) this.#send(reply).catch(() => undefined);
+    if (!this.#closed) this.#post(reply);
+  }
+
+  #post(message: RpcMessage): void {
+    const sent = this.#send(message);
+    if (sent) sent.catch(ignore);
   }
 
   #cancelIncoming(params: unknown): void {

@@ -4,10 +4,16 @@ import type { PermissionReport } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
 import type { Grants } from './grants.js';
 
+/** How the runtime's engine is tuned, independent of what the plugin may do. */
+export interface EngineOptions {
+  /** V8 without its JIT compilers: less memory, slower code, no WebAssembly. */
+  jitless: boolean;
+}
+
 /** How one runtime is started and what it can enforce. */
 export interface RuntimeAdapter {
   /** Command-line arguments before and including the entry file. */
-  args(grants: Grants, moduleReads: string[]): string[];
+  args(grants: Grants, moduleReads: string[], engine: EngineOptions): string[];
   enforcement(grants: Grants): PermissionReport;
   /** Why an entry of the report is not `enforced`, for the load warning and the docs. */
   gaps(grants: Grants): Partial<Record<keyof PermissionReport, string>>;
@@ -32,7 +38,7 @@ function permissionModel(grants: Grants, coversNetwork: boolean): PermissionRepo
 }
 
 const node: RuntimeAdapter = {
-  args: (g, moduleReads) => [
+  args: (g, moduleReads, engine) => [
     '--permission',
     // node:sqlite opens files outside the permission model's checks.
     '--no-experimental-sqlite',
@@ -42,6 +48,7 @@ const node: RuntimeAdapter = {
     ...(g.allowChildProcess ? ['--allow-child-process'] : []),
     ...(g.allowWorker ? ['--allow-worker'] : []),
     `--max-old-space-size=${g.memoryMb}`,
+    ...(engine.jitless ? ['--jitless'] : []),
     g.entry,
   ],
   enforcement: (g) => permissionModel(g, false),
@@ -63,7 +70,7 @@ const hostPart = (entry: string) => /^\[([^\]]+)\]/.exec(entry)?.[1] ?? (isIP(en
 const hasHostName = (g: Grants) => g.allowedHosts.some((h) => isIP(hostPart(h)) === 0);
 
 const deno: RuntimeAdapter = {
-  args: (g) => [
+  args: (g, _moduleReads, engine) => [
     'run',
     '--no-prompt',
     '--no-lock',
@@ -72,7 +79,7 @@ const deno: RuntimeAdapter = {
     ...(g.allowedHosts.length > 0 ? [`--allow-net=${g.allowedHosts.join(',')}`] : []),
     ...(g.env.length > 0 ? [`--allow-env=${g.env.join(',')}`] : []),
     ...(g.allowChildProcess ? ['--allow-run'] : []),
-    `--v8-flags=--max-old-space-size=${g.memoryMb}`,
+    `--v8-flags=--max-old-space-size=${g.memoryMb}${engine.jitless ? ',--jitless' : ''}`,
     g.entry,
   ],
   enforcement: (g) => {

@@ -36,7 +36,7 @@ export function buildLaunch(
   runtime: ProcessRuntime,
   binary: string,
   dataDir: string,
-  opts: { allowAncestorNodeModules: boolean; hostEnv?: NodeJS.ProcessEnv; envValues?: Record<string, string> },
+  opts: { allowAncestorNodeModules: boolean; hostEnv?: NodeJS.ProcessEnv; envValues?: Record<string, string>; jitless?: boolean },
 ): Launch {
   const adapter = ADAPTERS[runtime];
   const grants = grantsFor(manifest, dataDir);
@@ -44,7 +44,7 @@ export function buildLaunch(
   return {
     file: binary,
     // The manifest's args follow the entry, so they reach the plugin's own argv.
-    args: [...adapter.args(grants, moduleReads), ...expandArgs(manifest.args, { pluginDir: path.resolve(manifest.dir), dataDir: path.resolve(dataDir) })],
+    args: [...adapter.args(grants, moduleReads, { jitless: opts.jitless ?? false }), ...expandArgs(manifest.args, { pluginDir: path.resolve(manifest.dir), dataDir: path.resolve(dataDir) })],
     cwd: manifest.dir,
     // Operator values last: they are the operator's decision, over anything passed through.
     env: { ...childEnv(manifest, runtime, dataDir, opts.hostEnv ?? process.env), ...opts.envValues },

@@ -14,6 +14,15 @@ const sample: RpcMessage[] = [
 ];
 const wire = sample.map(serializeMessage).join('');
 
+const isJsonRpc = (text: string) => {
+  try {
+    const v = JSON.parse(text);
+    return typeof v === 'object' && v !== null && v.jsonrpc === '2.0';
+  } catch {
+    return false;
+  }
+};
+
 /** Feeds `data` cut at `cuts` (byte offsets) and collects every event. */
 function feed(reader: LineReader, data: Uint8Array, cuts: number[]): LineEvent[] {
   const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
@@ -68,6 +77,26 @@ describe('LineReader', () => {
         expect(JSON.stringify(messages(events)[0])).toBe(JSON.stringify(message));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test('invalid UTF-8 is replaced line by line, whatever the chunking: no line ever takes bytes of the next (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (pieces, cuts) => {
+        // Arbitrary bytes, newlines only where we put them: each line is then noise or a message of its own.
+        const lines = pieces.map((p) => p.map((b) => (b === 0x0a ? 0x20 : b)));
+        const data = new Uint8Array(lines.reduce((n, l) => n + l.length + 1, 0));
+        let at = 0;
+        for (const line of lines) {
+          data.set(line, at);
+          data[at + line.length] = 0x0a;
+          at += line.length + 1;
+        }
+        const seen = noise(feed(new LineReader({ maxLineBytes: 1024 }), data, cuts)).map((n) => n.line);
+        const expected = lines.map((l) => new TextDecoder().decode(l)).map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t)).filter((t) => t.trim() !== '');
+        expect(seen).toEqual(expected.filter((t) => !isJsonRpc(t)));
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -30,6 +30,45 @@ describe('LineWriter', () => {
     });
   });
 
+  test('messages written in one tick reach a stream with room in one write, as whole lines in call order', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    const writer = new LineWriter(stream);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.write(message(i % 5))));
+    expect(writes).toHaveLength(1);
+    const lines = writes[0]!.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => JSON.parse(line))).toEqual(Array.from({ length: 50 }, (_, i) => message(i % 5)));
+  });
+
+  test('a batch holds at most the stream high-water mark, so a slow stream never holds more than that beyond it', async () => {
+    const writes: string[] = [];
+    const stream = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        setTimeout(done, 1);
+      },
+    });
+    const writer = new LineWriter(stream);
+    const pending = Array.from({ length: 40 }, (_, i) => writer.write(message(i % 4)));
+    let most = 0;
+    while (writer.backlog.messages > 0) {
+      most = Math.max(most, stream.writableLength);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(pending);
+    expect(writes.length).toBeGreaterThan(1);
+    for (const w of writes) expect(Buffer.byteLength(w)).toBeLessThanOrEqual(1024);
+    expect(most).toBeLessThanOrEqual(2 * 1024);
+    expect(writes.join('').split('\n').slice(0, -1).map((line) => JSON.parse(line))).toEqual(Array.from({ length: 40 }, (_, i) => message(i % 4)));
+  });
+
   test('it waits for drain instead of piling into a full stream', async () => {
     const { stream } = slowSink();
     const writer = new LineWriter(stream);
@@ -53,6 +92,21 @@ describe('LineWriter', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await expect(writer.write(message(2))).rejects.toThrow(/EPIPE|closed/);
     expect(['resolved', 'write EPIPE']).toContain(await first);
+  });
+
+  test('post() queues like write() in the same order, and on an ended stream it neither throws nor leaves a rejection', async () => {
+    const { stream, writes } = slowSink();
+    const writer = new LineWriter(stream);
+    writer.post(message(1));
+    const second = writer.write(message(2));
+    writer.post(message(3));
+    await second;
+    while (writer.backlog.messages > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(writes.map((line) => JSON.parse(line).id)).toEqual([1, 2, 3]);
+    stream.end();
+    writer.post(message(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writer.backlog).toEqual({ messages: 0, bytes: 0 });
   });
 
   test('writes to an ended stream reject', async () => {

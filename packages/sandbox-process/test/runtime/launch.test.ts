@@ -70,6 +70,15 @@ describe('launching a plugin process', () => {
     expect(args.filter((a) => a.startsWith('--allow-net') || a.startsWith('--allow-env') || a === '--allow-run')).toEqual([]);
   });
 
+  test('jitless: node gets --jitless before its entry, deno gets it in --v8-flags, bun is unchanged', () => {
+    const jitless = (runtime: 'node' | 'bun' | 'deno') =>
+      buildLaunch({ ...manifest, runtime }, runtime, `/bin/${runtime}`, dataDir, { allowAncestorNodeModules: false, hostEnv, jitless: true }).args;
+    expect(jitless('node').slice(-2)).toEqual(['--jitless', path.join(manifest.dir, 'plugin.mjs')]);
+    expect(jitless('deno')).toContain('--v8-flags=--max-old-space-size=64,--jitless');
+    expect(jitless('bun')).toEqual(launch('bun').args);
+    expect(launch('node').args).not.toContain('--jitless');
+  });
+
   test('bun runs the entry with no flags (it has no permission model)', () => {
     expect(launch('bun').args).toEqual([path.join(manifest.dir, 'plugin.mjs')]);
   });
