@@ -12,17 +12,18 @@ import {
   TRANSITIONS,
 } from '@clawdesk/registry';
 import {
+  type CallOptions,
   CancelledError,
   CrashedError,
+  Deadlines,
   DisposedError,
-  NOTHING_ENFORCED,
-  permissionGaps,
-  type CallOptions,
   type ExitInfo,
   InvalidArgumentsError,
   isSandboxError,
   LoadFailedError,
   type Logger,
+  NOTHING_ENFORCED,
+  permissionGaps,
   type PermissionReport,
   type PluginDescription,
   type SandboxContext,
@@ -35,7 +36,6 @@ import {
 import type { ValidateFunction } from 'ajv';
 import semver from 'semver';
 import { type Deferred, deferred, KeyedLock } from './async.js';
-import { Deadlines } from './deadlines.js';
 import { browserDownload } from './download.js';
 import {
   type CallSite,

@@ -1,5 +1,4 @@
-import { type CallOptions, CancelledError, type ProgressReport, TimeoutError } from '@clawdesk/sandbox';
-import type { Deadlines } from './deadlines.js';
+import { type CallOptions, CancelledError, type Deadlines, type ProgressReport, TimeoutError } from '@clawdesk/sandbox';
 import { type CallSite, wrapCallError } from './errors.js';
 
 /** What a caller of `callTool` (and hooks) may pass. */

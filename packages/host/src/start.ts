@@ -1,6 +1,5 @@
 import type { PluginManifest } from '@clawdesk/manifest';
-import { type PluginDescription, type SandboxContext, type SandboxDriver, type SandboxInstance, TimeoutError } from '@clawdesk/sandbox';
-import type { Deadlines } from './deadlines.js';
+import { type Deadlines, type PluginDescription, type SandboxContext, type SandboxDriver, type SandboxInstance, TimeoutError } from '@clawdesk/sandbox';
 import { raceCall } from './race.js';
 
 /** Default time for spawn + handshake + describe; a plugin's `startTimeoutMs` or `createHost({ startTimeoutMs })` changes it. */

@@ -1,10 +1,11 @@
 import type { PluginManifest } from '@clawdesk/manifest';
 import {
+  Deadlines,
+  type InstantiateOptions,
   LoadFailedError,
   NOTHING_ENFORCED,
-  RuntimeMissingError,
   type PermissionReport,
-  type InstantiateOptions,
+  RuntimeMissingError,
   type SandboxContext,
   type SandboxDriver,
 } from '@clawdesk/sandbox';
@@ -19,7 +20,6 @@ import { fsEscapes, grantsFor } from './runtime/grants.js';
 import { buildLaunch } from './runtime/launch.js';
 import { withOperatorGrants } from './operator/grants.js';
 import { linkEscapes } from './runtime/links.js';
-import { Deadlines } from './util/deadlines.js';
 
 export const PACKAGE_NAME = '@clawdesk/sandbox-process';
 

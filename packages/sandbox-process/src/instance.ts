@@ -1,23 +1,25 @@
 import type { PluginManifest, ToolDef } from '@clawdesk/manifest';
 import {
+  type CallOptions,
   CancelledError,
   CrashedError,
+  type Deadlines,
   DisposedError,
+  type ExitInfo,
   InvalidOutputError,
   LoadFailedError,
+  MAX_TIMER_MS,
   MemoryLimitError,
   OutputTooLargeError,
-  RuntimeMissingError,
-  TimeoutError,
-  ToolNotFoundError,
-  type CallOptions,
-  type ExitInfo,
   type PluginDescription,
   type ProgressReport,
+  RuntimeMissingError,
   type SandboxContext,
   type SandboxError,
   type SandboxErrorOptions,
   type SandboxInstance,
+  TimeoutError,
+  ToolNotFoundError,
   type ToolResult,
 } from '@clawdesk/sandbox';
 import { describeExit, exitData, ranOutOfMemory, stderrSuffix, toCallError, toLoadError } from './errors.js';
@@ -32,7 +34,6 @@ import { PLUGIN_METHODS } from './protocol.js';
 import { INSTALL_HINTS } from './runtime/binary.js';
 import type { Launch } from './runtime/launch.js';
 import { ProcessEnded, Session, type SessionEnd } from './session.js';
-import { MAX_TIMER_MS, type Deadlines } from './util/deadlines.js';
 
 /**
  * `starting`: first handshake; `ready`: serving; `restarting`: killed after a timeout, a fresh

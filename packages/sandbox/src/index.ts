@@ -49,6 +49,7 @@ export type { ArgumentProblem, SandboxErrorCode, SandboxErrorOptions } from './e
 
 export { errorResult, isToolResult, resultValue, toToolResult } from './result.js';
 
+export { type Deadline, Deadlines, MAX_TIMER_MS } from './deadlines.js';
 export { hostAllowed, isPrivateAddress, resolveAllowedHost } from './hosts.js';
 export type { HostLookup, PinnedAddress } from './hosts.js';
 export { fetchPinned } from './pinned-fetch.js';

@@ -14,6 +14,8 @@ const ROOT = [
   'assertSupportedNode',
   'unsupportedNode',
   'CrashedError',
+  'Deadlines',
+  'MAX_TIMER_MS',
   'IN_PROCESS_ENFORCEMENT',
   'NOTHING_ENFORCED',
   'DisposedError',

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import {
+  type CallOptions,
   CancelledError,
+  Deadlines,
   DisposedError,
   errorResult,
+  type ExitInfo,
   IN_PROCESS_ENFORCEMENT,
   InvalidOutputError,
   LoadFailedError,
-  type CallOptions,
-  type ExitInfo,
   type PermissionReport,
   type PluginCallContext,
   type PluginDescription,
@@ -21,7 +22,6 @@ import {
   type ToolResult,
   toToolResult,
 } from '@clawdesk/sandbox';
-import { Deadlines } from '../deadlines.js';
 import { type CallTracker, raceCall } from '../race.js';
 import { loadEntry } from './load-module.js';
 import { toPluginModule } from './plugin-module.js';

@@ -1,9 +1,9 @@
-import { Deadlines } from '../../src/util/deadlines.js';
+import { Deadlines } from '../src/deadlines.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
-describe('Deadlines (one timer for every call of a driver)', () => {
+describe('Deadlines (one timer for every call of a host or driver)', () => {
   test('each deadline fires once, not before its time, shorter ones first whatever the order they came in; a removed one never fires', async () => {
     const deadlines = new Deadlines();
     const fired: string[] = [];

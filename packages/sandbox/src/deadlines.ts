@@ -1,10 +1,10 @@
 /**
- * Many call deadlines on one Node timer (the same structure as @clawdesk/host's, which a driver
- * cannot import). A timer per call costs a timer list made and dropped, and a re-arm of libuv's
- * timer, on every call to an otherwise idle plugin; here a call adds to and removes from a set.
+ * Many call deadlines on one Node timer, for the host and for drivers. A timer per call costs a
+ * timer list made and dropped, and a re-arm of libuv's timer, on every call to an otherwise idle
+ * plugin (more than a whole in-process call); here a call adds to and removes from a set.
  * Deadlines of the same duration expire in insertion order, so each duration keeps an
  * insertion-ordered set whose first entry is its earliest. While nothing is pending the timer is
- * unref'd: an idle driver never keeps the process alive.
+ * unref'd: an idle host or driver never keeps the process alive.
  */
 export interface Deadline {
   readonly at: number;
@@ -43,7 +43,8 @@ export class Deadlines {
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#armedAt = at;
-    // Timers fire on whole milliseconds; never early.
+    // Timers fire on whole milliseconds; never early. Node clamps delays past 2^31-1 ms to 1 ms,
+    // so a far deadline wakes up at most every ~24.8 days and re-arms.
     this.#timer = setTimeout(() => this.#expire(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
     if (this.#pending === 0) this.#timer.unref();
   }
