@@ -50,7 +50,6 @@ export function probeIsolation(platform: NodeJS.Platform = process.platform, sea
       plan: { readOnly: [], readWrite: [] },
       tools,
       cgroupProcs: [],
-      gate: false,
       userNamespace,
       tmpMb: 1,
     },
