@@ -3,6 +3,7 @@ import { IsolationUnavailableError, type Logger, type PermissionReport, type San
 import type { ProcessRuntime } from '../options.js';
 import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
+import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
 import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
 import { buildLinuxLaunch } from './linux.js';
@@ -39,6 +40,8 @@ export interface IsolationRequest {
 /** One spawn of a sandboxed process: the command to run and what to do around it. */
 export interface PreparedSpawn {
   launch: Launch;
+  /** Told the process's pid once it is spawned (macOS: a proxy port found taken after the spawn kills it). */
+  started?(pid: number): void;
   /** Read when the process has exited: the memory cgroup OOM-killed it. */
   oomKilled(): boolean;
   cleanup(): Promise<void>;
@@ -100,6 +103,7 @@ export class OsIsolation {
     const probe = this.probe();
     if (!probe?.available) return undefined;
     const hosts = manifest.permissions.network.allowedHosts;
+    if (probe.platform === 'darwin') return darwinReport(probe, hosts, runtimeReport);
     const network =
       hosts.length === 0
         ? 'network namespace with loopback only: no network at all'
@@ -144,6 +148,7 @@ export class OsIsolation {
       }
       return undefined;
     }
+    if (probe.platform === 'darwin') return darwinIsolation(request, probe, where);
     const { manifest, launch, runtime } = request;
     const hosts = manifest.permissions.network.allowedHosts;
     const egress = hosts.length > 0 ? this.#egress : undefined;

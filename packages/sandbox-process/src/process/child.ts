@@ -64,6 +64,7 @@ export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHan
   // reject: false resolves with a result; this only keeps a stray rejection from becoming unhandled.
   subprocess.catch(() => undefined);
   const pid = subprocess.pid;
+  if (pid !== undefined) sandbox?.started?.(pid);
   const node = subprocess.nodeChildProcess;
   let exited = false;
   const exitPromise = new Promise<ChildExit>((resolve) => {
