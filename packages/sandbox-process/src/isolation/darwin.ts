@@ -93,7 +93,7 @@ export function buildDarwinProfile(spec: DarwinProfileSpec, where: SandboxErrorO
     '(allow process-fork)',
     '(allow process-exec)',
     '(allow signal (target same-sandbox))',
-    '(allow process-info* (target same-sandbox))',
+    '(allow process-info* (target self))',
     '(allow sysctl-read)',
     `(allow mach-lookup ${MACH_SERVICES.map((name) => `(global-name ${s(name)})`).join(' ')})`,
     '(allow ipc-posix-shm-read-data ipc-posix-shm-write-data ipc-posix-shm-write-create)',
