@@ -23,7 +23,7 @@ export interface EgressDoor {
   dir: string;
   /** Where the host's proxy listens. */
   socket: string;
-  /** The forwarder module the runtime preloads. */
+  /** The forwarder module the runtime preloads (node `--import`, bun and deno `--preload`). */
   preload: string;
   /** Removes both dirs (the socket's server must be closed first or be closing). */
   remove(): void;
@@ -78,12 +78,18 @@ if (globalThis[slot] === undefined) {
 }
 `;
 
-/** The forwarder, as an ES module every runtime can preload (node:net only). Binds before the plugin's own code runs. */
-export function forwarderSource(socket: string, port: number, preloadEnv: Record<string, string> = {}): string {
+/**
+ * The forwarder, an ES module every runtime can preload (node:net only), listening before the
+ * plugin's own code runs. Without a host the bind happens inside listen() itself (no lookup); in a
+ * namespace whose only interface is `lo` that is loopback all the same. Deno's model names the
+ * address it may listen on, so deno gets 127.0.0.1.
+ */
+export function forwarderSource(socket: string, port: number, options: { preloadEnv?: Record<string, string>; host?: string } = {}): string {
+  const preloadEnv = options.preloadEnv ?? {};
   const lazy = Object.keys(preloadEnv).length > 0;
-  return `// clawdesk egress forwarder: 127.0.0.1:${port} in this network namespace -> the host's egress proxy.
-import net from 'node:net';${lazy ? `
-const preloadEnv = ${JSON.stringify(preloadEnv)};${LAZY_NODE_PROXY}` : ''}
+  const listen = options.host === undefined ? `{ port: ${port}, exclusive: true }` : `{ host: ${JSON.stringify(options.host)}, port: ${port}, exclusive: true }`;
+  return `// clawdesk egress forwarder: port ${port} in this network namespace -> the host's egress proxy.
+import net from 'node:net';${lazy ? `\nconst preloadEnv = ${JSON.stringify(preloadEnv)};${LAZY_NODE_PROXY}` : ''}
 const socket = ${JSON.stringify(socket)};
 const server = net.createServer({ allowHalfOpen: true }, (client) => {
   const upstream = net.connect({ path: socket, allowHalfOpen: true });
@@ -93,14 +99,14 @@ const server = net.createServer({ allowHalfOpen: true }, (client) => {
   upstream.pipe(client);
 });
 server.on('error', () => {});
-server.listen({ host: '127.0.0.1', port: ${port}, exclusive: true });
+server.listen(${listen});
 // The forwarder never keeps the plugin's process alive on its own.
 server.unref?.();
 `;
 }
 
 /** Creates the door's files; the caller listens on `socket`. */
-export function createEgressDoor(port: number, preloadEnv: Record<string, string>, where: SandboxErrorOptions, base = tmpdir()): EgressDoor {
+export function createEgressDoor(port: number, runtime: ProcessRuntime, preloadEnv: Record<string, string>, where: SandboxErrorOptions, base = tmpdir()): EgressDoor {
   const outer = mkdtempSync(path.join(base, 'clawdesk-egress-'));
   const remove = () => {
     try {
@@ -119,7 +125,7 @@ export function createEgressDoor(port: number, preloadEnv: Record<string, string
     if (dir.includes(',') || Buffer.byteLength(socket) > 107) {
       throw new LoadFailedError(`the egress proxy's socket path ${JSON.stringify(socket)} is unusable (contains a comma or is longer than 107 bytes): set TMPDIR to a short path`, where);
     }
-    writeFileSync(preload, forwarderSource(socket, port, preloadEnv), { mode: 0o400 });
+    writeFileSync(preload, forwarderSource(socket, port, { preloadEnv, ...(runtime === 'deno' ? { host: '127.0.0.1' } : {}) }), { mode: 0o400 });
     chmodSync(outer, 0o311);
     return { dir, socket, preload, remove };
   } catch (error) {
@@ -134,10 +140,9 @@ export function createEgressDoor(port: number, preloadEnv: Record<string, string
  * the socket (deno). Everything is inserted before the entry, so the plugin's own argv is untouched.
  */
 export function withForwarder(runtime: ProcessRuntime, args: string[], door: EgressDoor, port: number): string[] {
-  const url = pathToFileURL(door.preload).href;
   switch (runtime) {
     case 'node':
-      return [`--allow-fs-read=${door.dir}`, `--import=${url}`, ...args];
+      return [`--allow-fs-read=${door.dir}`, `--import=${pathToFileURL(door.preload).href}`, ...args];
     case 'bun':
       return [`--preload=${door.preload}`, ...args];
     case 'deno': {
@@ -147,7 +152,7 @@ export function withForwarder(runtime: ProcessRuntime, args: string[], door: Egr
         `--allow-net=127.0.0.1:${port},unix:${door.socket}`,
         `--allow-read=${door.socket}`,
         `--allow-write=${door.socket}`,
-        `--preload=${url}`,
+        `--preload=${pathToFileURL(door.preload).href}`,
         ...rest,
       ];
     }

@@ -172,7 +172,7 @@ export class OsIsolation {
           // The proxy listens before the process starts, and the forwarder binds before the plugin's code
           // runs: a plugin's first connection never finds its door closed, and no start waits for a helper.
           if (egress) {
-            door = createEgressDoor(EGRESS_PORT, proxy.preload, where);
+            door = createEgressDoor(EGRESS_PORT, runtime, proxy.preload, where);
             served = egress.serve(door.socket, hosts, request.logger, manifest.name);
           }
           const sandboxed = buildLinuxLaunch(

@@ -7,13 +7,14 @@ const where = { plugin: 'p', driver: 'process' };
 
 describe('the egress door', () => {
   test('a fresh unlistable dir holds a secret-named dir with the forwarder; remove() deletes it all', () => {
-    const door = createEgressDoor(3128, {}, where);
+    const door = createEgressDoor(3128, 'node', {}, where);
     try {
       const outer = path.dirname(door.dir);
       expect(path.dirname(outer)).toBe(tmpdir());
       expect(path.basename(door.dir)).toMatch(/^[0-9a-f]{32}$/);
       expect(statSync(outer).mode & 0o777).toBe(0o311);
       expect(door.socket).toBe(path.join(door.dir, 'egress.sock'));
+      expect(door.preload).toBe(path.join(door.dir, 'forward.mjs'));
       expect(readFileSync(door.preload, 'utf8')).toBe(forwarderSource(door.socket, 3128));
     } finally {
       door.remove();
@@ -26,7 +27,7 @@ describe('the egress door', () => {
     try {
       for (const bad of ['a,b', 'x'.repeat(120)]) {
         mkdirSync(path.join(base, bad));
-        expect(() => createEgressDoor(3128, {}, where, path.join(base, bad))).toThrow(/contains a comma or is longer than 107 bytes\): set TMPDIR to a short path/);
+        expect(() => createEgressDoor(3128, 'node', {}, where, path.join(base, bad))).toThrow(/contains a comma or is longer than 107 bytes\): set TMPDIR to a short path/);
         // Nothing is left behind.
         expect(readdirSync(path.join(base, bad))).toEqual([]);
       }
@@ -38,9 +39,10 @@ describe('the egress door', () => {
   test('the forwarder binds the namespace port and relays to the socket; the lazy node block only when asked', () => {
     const plain = forwarderSource('/s/"q".sock', 3128);
     expect(plain).toContain(`const socket = ${JSON.stringify('/s/"q".sock')};`);
-    expect(plain).toContain("server.listen({ host: '127.0.0.1', port: 3128, exclusive: true });");
+    expect(plain).toContain('server.listen({ port: 3128, exclusive: true });');
     expect(plain).not.toContain('setGlobalProxyFromEnv');
-    const lazy = forwarderSource('/s', 3128, { HTTP_PROXY: 'http://127.0.0.1:3128' });
+    expect(forwarderSource('/s', 3128, { host: '127.0.0.1' })).toContain('server.listen({ host: "127.0.0.1", port: 3128, exclusive: true });');
+    const lazy = forwarderSource('/s', 3128, { preloadEnv: { HTTP_PROXY: 'http://127.0.0.1:3128' } });
     expect(lazy).toContain('const preloadEnv = {"HTTP_PROXY":"http://127.0.0.1:3128"};');
     expect(lazy).toContain("process.getBuiltinModule('node:http').setGlobalProxyFromEnv();");
   });

@@ -30,7 +30,7 @@ afterAll(() => {
 async function startWithDoor(m: Parameters<typeof start>[0]) {
   const started = await start(m);
   const argv = readFileSync(`/proc/${started.instance.pid}/cmdline`, 'utf8');
-  const dir = /(\/[^\0:]*\/clawdesk-egress-[^/\0]+\/[0-9a-f]{32})\/forward\.mjs/.exec(argv)?.[1];
+  const dir = /(\/[^\0=:]*\/clawdesk-egress-[^/\0]+\/[0-9a-f]{32})\/forward\.mjs/.exec(argv)?.[1];
   expect(dir).toBeDefined();
   return { ...started, socket: path.join(dir!, 'egress.sock') };
 }
@@ -148,17 +148,16 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       }
     });
 
-    test('a flood of tunnels on its egress socket is capped by the proxy, and a plugin beside it still answers', async () => {
+    test('a flood of connections to its egress socket is capped by the proxy, and a plugin beside it still answers', async () => {
       const healthy = await start(await echoManifest(runtime));
       const { instance, close, socket } = await startWithDoor(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
       try {
         const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts(30_000))).structuredContent as any;
-        const counts = await call('floodUnix', { path: socket, count: 150, target: `127.0.0.1:${port}` });
-        expect(counts['503']).toBeGreaterThan(0);
-        expect(Object.keys(counts).every((status) => status === '200' || status === '503')).toBe(true);
+        // 150 silent connections: the proxy holds its cap of 64 open and turns the rest away at once.
+        expect(await call('floodUnix', { path: socket, count: 150 })).toEqual({ open: 64, '503': 86 });
         const echoed = await healthy.instance.callTool('echo', { still: 'here' }, opts());
         expect(echoed.structuredContent ?? echoed.content).toBeDefined();
-        // Once the flood's tunnels have closed, the plugin's own traffic flows again.
+        // Once the flood's connections have closed, the plugin's own traffic flows again.
         let fetched: any;
         for (let i = 0; i < 20 && !fetched?.ok; i++) {
           if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
