@@ -225,7 +225,7 @@ export async function bench() {
   // The tracked memory figure is the runtime's own (the sandbox chain adds its waiting unshare).
   const sandboxed = await runtimeRows(driver, manifest, ', OS sandbox', false);
   const off = await runtimeRows(plain, manifest, ", isolation: 'off'", true);
-  // With a granted host the start also binds the egress listener inside the plugin's namespace.
+  // With a granted host the start also opens the egress proxy's socket and preloads its forwarder.
   const networked = { ...manifest, permissions: { ...manifest.permissions, network: { allowedHosts: ['127.0.0.1:9'] } } };
   const egress = (await runtimeRows(driver, networked, ', OS sandbox + egress proxy', false)).filter((r) => r.runtime === 'node' && r.spawnMs !== undefined);
   const egressCost = spawnCost(egress, off).map((r) => ({ ...r, name: 'spawn to ready: OS sandbox + egress proxy cost, node' }));

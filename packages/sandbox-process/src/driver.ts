@@ -10,8 +10,8 @@ import {
   type SandboxDriver,
 } from '@clawdesk/sandbox';
 import { ProcessInstance } from './instance.js';
-import { netnsEgress } from './isolation/egress.js';
-import { EGRESS_PORT, OsIsolation } from './isolation/index.js';
+import { unixSocketEgress } from './isolation/egress.js';
+import { OsIsolation } from './isolation/index.js';
 import { isolationRequest } from './isolation/request.js';
 import { PROCESS_RUNTIMES, resolveOptions, type ProcessDriverOptions, type ProcessRuntime } from './options.js';
 import { ADAPTERS } from './runtime/adapters.js';
@@ -37,7 +37,7 @@ export interface ProcessDriver extends SandboxDriver {
  */
 export function createProcessDriver(options: ProcessDriverOptions = {}): ProcessDriver {
   const config = resolveOptions(options);
-  const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? netnsEgress(EGRESS_PORT) });
+  const isolation = new OsIsolation({ mode: config.isolation, egress: config.egress ?? unixSocketEgress() });
   const deadlines = new Deadlines();
 
   // What the process runs under: the manifest's permissions plus the operator's grants and env values.

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { which } from '../runtime/binary.js';
 import { findCgroupParent, type CgroupParent } from './cgroup.js';
+import { decideDarwin, probeDarwin, type DarwinProbeResults } from './darwin.js';
 import { buildLinuxLaunch, type LinuxTools } from './linux.js';
 
 /** What this machine offers the OS sandbox, probed once per driver. */
@@ -15,6 +16,14 @@ export type IsolationProbe =
       memoryReason?: string;
     }
   | {
+      available: true;
+      platform: 'darwin';
+      sandboxExec: string;
+      /** The self-probe saw the profile deny a loopback connection; without it the network is not claimed. */
+      network: boolean;
+      networkReason?: string;
+    }
+  | {
       available: false;
       platform: NodeJS.Platform;
       /** What is missing, for warnings, reports and `IsolationUnavailableError`. */
@@ -25,10 +34,18 @@ export type IsolationProbe =
 
 const UTIL_LINUX = 'install util-linux (unshare, setpriv, mount: `apt-get install util-linux`, present on almost every Linux)';
 
-/** Probes by running the real chain (namespaces, mounts, capability drop) around `true`. */
-export function probeIsolation(platform: NodeJS.Platform = process.platform, searchPath = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`): IsolationProbe {
+/**
+ * Probes by running the real chain (namespaces, mounts, capability drop) around `true`; on macOS, by
+ * the `sandbox-exec` self-probe (`darwin`, injectable so the decision is testable anywhere).
+ */
+export function probeIsolation(
+  platform: NodeJS.Platform = process.platform,
+  searchPath = `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`,
+  darwin: () => DarwinProbeResults = probeDarwin,
+): IsolationProbe {
   if (platform === 'darwin') {
-    return { available: false, platform, reason: 'macOS: the sandbox-exec profile is not implemented yet', install: 'run on Linux for OS isolation, or pass isolation: "off"' };
+    const decision = decideDarwin(darwin());
+    return decision.available ? { ...decision, platform } : { ...decision, platform };
   }
   if (platform !== 'linux') {
     return { available: false, platform, reason: `${platform}: no OS sandbox for process plugins`, install: 'run on Linux for OS isolation, or pass isolation: "off"' };
@@ -50,7 +67,6 @@ export function probeIsolation(platform: NodeJS.Platform = process.platform, sea
       plan: { readOnly: [], readWrite: [] },
       tools,
       cgroupProcs: [],
-      gate: false,
       userNamespace,
       tmpMb: 1,
     },

@@ -1,22 +1,25 @@
-import type { Logger } from '@clawdesk/sandbox';
+import net from 'node:net';
+import { LoadFailedError, type Logger } from '@clawdesk/sandbox';
 import type { EgressProvider } from './index.js';
-import { listenInNetns } from './netns-listener.js';
 import { createEgressProxy } from './proxy.js';
 
 /**
  * The default way out of a plugin's network namespace: this host's egress proxy (allowlist,
- * resolve-and-pin) served on a listener bound at 127.0.0.1:`port` inside that namespace.
+ * resolve-and-pin) served on a unix socket that the plugin's forwarder relays to.
  */
-export function netnsEgress(port: number): EgressProvider {
+export function unixSocketEgress(): EgressProvider {
   return {
-    async open(pid: number, allowedHosts: string[], logger: Logger, plugin: string) {
+    serve(socket: string, allowedHosts: string[], logger: Logger, plugin: string) {
       const proxy = createEgressProxy({ allowedHosts, logger, plugin });
-      try {
-        proxy.serve(await listenInNetns(pid, { port, plugin }));
-      } catch (error) {
-        await proxy.close();
-        throw error;
+      const server = net.createServer();
+      // A path listener binds inside listen() itself: the socket accepts before the plugin starts.
+      server.on('error', () => undefined);
+      server.listen({ path: socket, exclusive: true });
+      if (!server.listening) {
+        void proxy.close();
+        throw new LoadFailedError(`the egress proxy could not listen on ${JSON.stringify(socket)}`, { plugin });
       }
+      proxy.serve(server);
       return proxy;
     },
   };

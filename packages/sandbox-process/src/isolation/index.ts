@@ -1,9 +1,11 @@
-import { readlinkSync } from 'node:fs';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { IsolationUnavailableError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
+import type { ProcessRuntime } from '../options.js';
 import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
+import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
+import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
 import { buildLinuxLaunch } from './linux.js';
 
 /** `require`: refuse to start without the OS sandbox; `prefer`: use it when present, warn once when not; `off`: never. */
@@ -13,15 +15,20 @@ export const ISOLATION_MODES: readonly IsolationMode[] = ['require', 'prefer', '
 /** Port of the egress proxy inside every plugin's network namespace (its own loopback, so no clash). */
 export const EGRESS_PORT = 3128;
 
-/** The host side of a plugin's only way out: a proxy listening on 127.0.0.1:`EGRESS_PORT` inside its network namespace. */
+/**
+ * The host side of a plugin's only way out: a proxy admitting `allowedHosts`, listening on the unix
+ * socket that the plugin's forwarder (127.0.0.1:`EGRESS_PORT` inside its network namespace) relays to.
+ */
 export interface EgressProvider {
-  /** Binds the listener in the network namespace of process `pid`; resolves once it accepts connections. */
-  open(pid: number, allowedHosts: string[], logger: Logger, plugin: string): Promise<{ close(): Promise<void> | void }>;
+  /** Listens on `socket` before returning (the plugin starts right after); throws when it cannot. */
+  serve(socket: string, allowedHosts: string[], logger: Logger, plugin: string): { close(): Promise<void> | void };
 }
 
 /** What one plugin needs to be sandboxed; the same for every restart of its process. */
 export interface IsolationRequest {
   manifest: PluginManifest;
+  /** Which runtime `launch` starts (the egress forwarder is preloaded with its flags). */
+  runtime: ProcessRuntime;
   launch: Launch;
   /** Read-only paths: plugin dir, fs.read, dependencies. */
   readOnly: string[];
@@ -33,10 +40,8 @@ export interface IsolationRequest {
 /** One spawn of a sandboxed process: the command to run and what to do around it. */
 export interface PreparedSpawn {
   launch: Launch;
-  /** The sandbox says "ready" on fd 3 and waits for "go" there, sent once `open` has resolved. */
-  gate: boolean;
-  /** Binds the egress listener in process `pid`'s network namespace, as soon as it has its own (in parallel with the mounts). */
-  open(pid: number): Promise<void>;
+  /** Told the process's pid once it is spawned (macOS: a proxy port found taken after the spawn kills it). */
+  started?(pid: number): void;
   /** Read when the process has exited: the memory cgroup OOM-killed it. */
   oomKilled(): boolean;
   cleanup(): Promise<void>;
@@ -53,11 +58,6 @@ export interface OsIsolationOptions {
   /** Replaces the probe (tests, or hosts that already know). */
   probe?: () => IsolationProbe;
 }
-
-const proxyEnv = (port: number): Record<string, string> => {
-  const url = `http://127.0.0.1:${port}`;
-  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NODE_USE_ENV_PROXY: '1', NO_PROXY: '', no_proxy: '' };
-};
 
 /**
  * The driver's OS sandbox: probes the machine once (lazily, on the first plugin), reports what it
@@ -103,6 +103,7 @@ export class OsIsolation {
     const probe = this.probe();
     if (!probe?.available) return undefined;
     const hosts = manifest.permissions.network.allowedHosts;
+    if (probe.platform === 'darwin') return darwinReport(probe, hosts, runtimeReport);
     const network =
       hosts.length === 0
         ? 'network namespace with loopback only: no network at all'
@@ -147,70 +148,51 @@ export class OsIsolation {
       }
       return undefined;
     }
-    const { manifest, launch } = request;
+    if (probe.platform === 'darwin') return darwinIsolation(request, probe, where);
+    const { manifest, launch, runtime } = request;
     const hosts = manifest.permissions.network.allowedHosts;
     const egress = hosts.length > 0 ? this.#egress : undefined;
-    const env = egress ? { ...launch.env, ...proxyEnv(EGRESS_PORT) } : launch.env;
+    const proxy = splitProxyEnv(EGRESS_PORT, lazyNodeProxy(runtime, launch.file));
+    const env = egress ? { ...launch.env, ...proxy.launch } : launch.env;
     const memoryMb = manifest.permissions.memoryMb;
     const plan = { readOnly: request.readOnly, readWrite: request.readWrite };
     // Built once to refuse unusable paths at instantiate, not on a restart.
-    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], gate: false, userNamespace: probe.userNamespace, tmpMb: 1 }, where);
+    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1 }, where);
     return {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
-        let proxy: { close(): Promise<void> | void } | undefined;
-        let opening: Promise<void> | undefined;
-        const sandboxed = buildLinuxLaunch(
-          {
-            launch: { ...launch, env },
-            plan,
-            tools: probe.tools,
-            cgroupProcs: cgroup?.procsFiles ?? [],
-            gate: egress !== undefined,
-            userNamespace: probe.userNamespace,
-            tmpMb: Math.max(16, Math.min(memoryMb, 256)),
-          },
-          where,
-        );
-        return {
-          launch: sandboxed,
-          gate: egress !== undefined,
-          open(pid) {
-            opening ??= ownNetworkNamespace(pid).then(async () => {
-              proxy = await egress!.open(pid, hosts, request.logger, manifest.name);
-            });
-            return opening;
-          },
-          oomKilled: () => cgroup?.oomKilled() ?? false,
-          async cleanup() {
-            // A listener still being bound is closed once it arrives.
-            await opening?.catch(() => undefined);
-            await proxy?.close();
-            await cgroup?.remove();
-          },
+        let door: EgressDoor | undefined;
+        let served: { close(): Promise<void> | void } | undefined;
+        const cleanup = async () => {
+          await served?.close();
+          door?.remove();
+          await cgroup?.remove();
         };
+        try {
+          // The proxy listens before the process starts, and the forwarder binds before the plugin's code
+          // runs: a plugin's first connection never finds its door closed, and no start waits for a helper.
+          if (egress) {
+            door = createEgressDoor(EGRESS_PORT, runtime, proxy.preload, where);
+            served = egress.serve(door.socket, hosts, request.logger, manifest.name);
+          }
+          const sandboxed = buildLinuxLaunch(
+            {
+              launch: { ...launch, env, args: door ? withForwarder(runtime, launch.args, door, EGRESS_PORT) : launch.args },
+              plan: door ? { ...plan, readOnly: [...plan.readOnly, door.dir] } : plan,
+              tools: probe.tools,
+              cgroupProcs: cgroup?.procsFiles ?? [],
+              userNamespace: probe.userNamespace,
+              tmpMb: Math.max(16, Math.min(memoryMb, 256)),
+            },
+            where,
+          );
+          return { launch: sandboxed, oomKilled: () => cgroup?.oomKilled() ?? false, cleanup };
+        } catch (error) {
+          void cleanup().catch(() => undefined);
+          throw error;
+        }
       },
     };
-  }
-}
-
-/**
- * Resolves once process `pid` (the sandbox's `unshare`) is in a network namespace of its own: a
- * listener bound before that would be bound in the host's.
- */
-async function ownNetworkNamespace(pid: number, timeoutMs = 5_000): Promise<void> {
-  const ours = readlinkSync('/proc/self/ns/net');
-  const until = performance.now() + timeoutMs;
-  for (;;) {
-    let theirs: string;
-    try {
-      theirs = readlinkSync(`/proc/${pid}/ns/net`);
-    } catch {
-      throw new Error(`process ${pid} ended before its network namespace existed`);
-    }
-    if (theirs !== ours) return;
-    if (performance.now() > until) throw new Error(`process ${pid} had no network namespace of its own after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 

@@ -26,8 +26,6 @@ export interface LinuxSandboxSpec {
   tools: LinuxTools;
   /** `cgroup.procs` files the tree joins before the runtime starts (memory, pids). */
   cgroupProcs: string[];
-  /** Wait on fd 3 for a line from the host before starting the runtime (the egress listener is bound). */
-  gate: boolean;
   /** Not root: add a user namespace mapping the caller to root inside (mounts need it). */
   userNamespace: boolean;
   /** Size of the private `/tmp` in MiB (tmpfs pages count against the memory cgroup too). */
@@ -46,21 +44,21 @@ const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
  * The script run by `sh -c` as pid 1 of the new pid namespace, before the runtime. It is constant:
  * every path arrives as a positional argument, so no path is ever parsed by the shell.
  * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 fstab of the
- * first stage, $6 of the second, $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 gate, $12 count
- * of file targets, $13 count of links, then those targets, then (path, target) per link, then the runtime's argv.
+ * first stage, $6 of the second, $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 count
+ * of file targets, $12 count of links, then those targets, then (path, target) per link, then the runtime's argv.
  */
 export const INNER_SCRIPT = [
   'set -eu',
   // Join the plugin's cgroups first: everything below, the runtime included, is charged to them.
   '[ -z "$1" ] || echo 0 > "$1"',
   '[ -z "$2" ] || echo 0 > "$2"',
-  'root=$3 wd=$4 stage2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} gate=${11} n=${12} l=${13}',
+  'root=$3 wd=$4 stage2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} n=${11} l=${12}',
   // libmount reads an fstab from a file, not a pipe: the root tmpfs first, then the tables inside it.
   '"$mnt" -t tmpfs -o mode=755,nosuid,nodev,size=1m clawdesk "$root"',
   'tab="$root/.clawdesk-fstab"',
   'printf "%s" "$5" > "$tab"',
   '"$mnt" -a -T "$tab"',
-  'shift 13',
+  'shift 12',
   // A file bound over itself needs a target, unless a bound dir already shows the file.
   'while [ "$n" -gt 0 ]; do [ -e "$root$1" ] || : > "$root$1"; shift; n=$((n - 1)); done',
   // A granted path that is a link (a workspace package in node_modules) is recreated as a link to
@@ -77,9 +75,6 @@ export const INNER_SCRIPT = [
   ': > "$tab"',
   '"$mnt" -o remount,bind,ro "$root"',
   '[ -z "$ip" ] || "$ip" link set lo up',
-  // The host binds the egress listener in this network namespace, then lets the runtime start.
-  'if [ "$gate" = 1 ]; then echo ready >&3; read -r _ <&3; fi',
-  'exec 3>&-',
   // The shell exported its own PWD: the plugin gets exactly the environment the driver built.
   'unset PWD OLDPWD',
   'exec "$unsh" --root "$root" --wd "$wd" -- "$spriv" --no-new-privs --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- "$@"',
@@ -228,7 +223,6 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     tools.ip ?? '',
     tools.unshare,
     tools.setpriv,
-    spec.gate ? '1' : '0',
     String(fileTargets.length),
     String(links.size),
     ...fileTargets,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { isInside, type SandboxContext } from '@clawdesk/sandbox';
 import { ancestorModulePaths, grantsFor } from '../runtime/grants.js';
+import type { ProcessRuntime } from '../options.js';
 import type { Launch } from '../runtime/launch.js';
 import type { IsolationRequest } from './index.js';
 
@@ -17,6 +18,7 @@ export function isolationRequest(manifest: PluginManifest, ctx: SandboxContext, 
   const denoDir = manifest.runtime === 'deno' && launch.env.DENO_DIR ? [launch.env.DENO_DIR] : [];
   return {
     manifest,
+    runtime: manifest.runtime as ProcessRuntime,
     launch,
     readOnly: [...grants.read, ...modules, ...projectFilesBeside(modules), ...denoDir],
     readWrite: grants.write.map(createMissing),

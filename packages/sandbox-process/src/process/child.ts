@@ -1,4 +1,4 @@
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { PluginIsolation } from '../isolation/index.js';
 import type { Launch } from '../runtime/launch.js';
@@ -53,8 +53,7 @@ export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHan
     env: launch.env,
     extendEnv: false,
     shell: false,
-    // fd 3 (a socket pair): the sandbox says "ready" on it and waits for "go" once the egress proxy listens.
-    stdio: sandbox?.gate ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     killDescendants: true,
@@ -65,25 +64,9 @@ export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHan
   // reject: false resolves with a result; this only keeps a stray rejection from becoming unhandled.
   subprocess.catch(() => undefined);
   const pid = subprocess.pid;
+  if (pid !== undefined) sandbox?.started?.(pid);
   const node = subprocess.nodeChildProcess;
   let exited = false;
-  let gateError: Error | undefined;
-  if (sandbox?.gate && pid !== undefined) {
-    const channel = subprocess.stdio[3] as unknown as Duplex;
-    channel.on('error', () => undefined);
-    const opened = sandbox.open(pid);
-    opened.catch(() => undefined);
-    channel.once('data', () => {
-      opened.then(
-        () => channel.write('go\n'),
-        (error: unknown) => {
-          gateError = new Error(`the egress proxy could not start: ${(error as Error).message}`);
-          signalGroup(pid, 'SIGKILL');
-        },
-      );
-    });
-  }
-
   const exitPromise = new Promise<ChildExit>((resolve) => {
     node.once('exit', (code, signal) => {
       exited = true;
@@ -91,7 +74,7 @@ export function spawnChild(plain: Launch, isolation?: PluginIsolation): ChildHan
       signalGroup(pid, 'SIGKILL');
       const oomKilled = sandbox?.oomKilled() ?? false;
       void sandbox?.cleanup().catch(() => undefined);
-      resolve({ code, signal, ...(oomKilled ? { oomKilled } : {}), ...(gateError ? { spawnError: gateError } : {}) });
+      resolve({ code, signal, ...(oomKilled ? { oomKilled } : {}) });
     });
     node.once('error', (error) => {
       if (node.pid !== undefined) return;

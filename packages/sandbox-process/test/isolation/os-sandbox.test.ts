@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,15 @@ afterAll(() => {
   rmSync(outside, { recursive: true, force: true });
   removeHostDataDirs();
 });
+
+/** Starts a plugin with a granted host and finds its egress socket the way the host can: in its sandbox chain's argv. */
+async function startWithDoor(m: Parameters<typeof start>[0]) {
+  const started = await start(m);
+  const argv = readFileSync(`/proc/${started.instance.pid}/cmdline`, 'utf8');
+  const dir = /(\/[^\0=:]*\/clawdesk-egress-[^/\0]+\/[0-9a-f]{32})\/forward\.mjs/.exec(argv)?.[1];
+  expect(dir).toBeDefined();
+  return { ...started, socket: path.join(dir!, 'egress.sock') };
+}
 
 describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime) => {
   const manifest = (doc: Record<string, unknown> = {}) => fixtureManifest('os-escape', { runtime, ...SPAWNING, ...doc });
@@ -109,6 +118,70 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
         await close();
       }
     });
+
+    test('its egress socket, used directly, admits only its allowedHosts and cannot be removed; no other plugin reaches it', async () => {
+      const granted = { permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } };
+      const { instance, close, socket } = await startWithDoor(manifest(granted));
+      const other = await start(manifest(granted));
+      try {
+        const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+        // The plugin cannot replace its forwarder: the port is taken before its code runs.
+        expect(await call('listen', { port: 3128 })).toMatchObject({ ok: false });
+        const connect = (target: string) => `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`;
+        expect((await call('unixExchange', { path: socket, data: connect(`127.0.0.1:${port}`) })).text).toMatch(/^HTTP\/1\.1 200 /);
+        expect((await call('unixExchange', { path: socket, data: connect(`127.0.0.1:${port + 1}`) })).text).toMatch(/^HTTP\/1\.1 403 /);
+        expect((await call('unixExchange', { path: socket, data: connect('10.0.0.1:80') })).text).toMatch(/^HTTP\/1\.1 403 /);
+        expect(await call('unlink', { path: socket })).toMatchObject({ ok: false });
+        expect(await call('write', { path: socket })).toMatchObject({ ok: false });
+        expect(await call('fetch', { url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: true, status: 200, body: 'ok' });
+        // The same path in another plugin's sandbox is nothing: each sees only its own door.
+        // (deno's own model refuses it first, node and bun find nothing there).
+        const theirs = await settle(other.instance.callTool('unixExchange', { path: socket, data: connect(`127.0.0.1:${port}`) }, opts()));
+        const reached = theirs.ok && String((theirs.value.structuredContent as any).text).startsWith('HTTP/1.1 200');
+        expect(reached).toBe(false);
+        // On the host the socket's dir cannot be listed without privileges: its random name is the secret.
+        expect(existsSync(socket)).toBe(true);
+        expect(statSync(path.dirname(path.dirname(socket))).mode & 0o777).toBe(0o311);
+      } finally {
+        await other.close();
+        await close();
+      }
+    });
+
+    test('a flood of connections to its egress socket is capped by the proxy, and a plugin beside it still answers', async () => {
+      const healthy = await start(await echoManifest(runtime));
+      const { instance, close, socket } = await startWithDoor(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
+      try {
+        const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts(30_000))).structuredContent as any;
+        // 150 silent connections: the proxy holds its cap of 64 open and turns the rest away at once.
+        expect(await call('floodUnix', { path: socket, count: 150 })).toEqual({ open: 64, '503': 86 });
+        const echoed = await healthy.instance.callTool('echo', { still: 'here' }, opts());
+        expect(echoed.structuredContent ?? echoed.content).toBeDefined();
+        // Once the flood's connections have closed, the plugin's own traffic flows again.
+        let fetched: any;
+        for (let i = 0; i < 20 && !fetched?.ok; i++) {
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          fetched = await call('fetch', { url: `http://127.0.0.1:${port}/` });
+        }
+        expect(fetched).toMatchObject({ ok: true, status: 200, body: 'ok' });
+      } finally {
+        await close();
+        await healthy.close();
+      }
+    });
+
+    if (runtime === 'node') {
+      test('node: node:http requests go through the egress proxy as fetch does', async () => {
+        const { instance, close } = await start(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
+        try {
+          const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+          expect(await call('httpGet', { url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: true, status: 200, body: 'ok' });
+          expect((await call('httpGet', { url: `http://127.0.0.1:${port + 1}/` })).status).toBe(403);
+        } finally {
+          await close();
+        }
+      });
+    }
 
     test('a listed name that resolves to loopback is refused: only the address itself would be allowed', async () => {
       const { instance, close } = await start(manifest({ permissions: { network: { allowedHosts: [`localhost:${port}`] } } }));

@@ -3,8 +3,8 @@ import { createTestContext } from '@clawdesk/sandbox/conformance';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProcessDriver } from '../../src/driver.js';
-import { netnsEgress } from '../../src/isolation/egress.js';
-import { EGRESS_PORT, OsIsolation } from '../../src/isolation/index.js';
+import { unixSocketEgress } from '../../src/isolation/egress.js';
+import { OsIsolation } from '../../src/isolation/index.js';
 import { ancestorModulePaths } from '../../src/runtime/grants.js';
 import { buildLaunch, childEnv } from '../../src/runtime/launch.js';
 import { fixtureManifest } from '../support/plugins.js';
@@ -263,18 +263,18 @@ describe('a machine without the OS layer', () => {
   const request = () => {
     const m = { ...manifest, runtime: 'node' as const };
     const ctx = createTestContext(m);
-    return { manifest: m, launch: { file: process.execPath, args: [], cwd: m.dir, env: {} }, readOnly: [], readWrite: [], logger: ctx.logger, ctx };
+    return { manifest: m, runtime: 'node' as const, launch: { file: process.execPath, args: [], cwd: m.dir, env: {} }, readOnly: [], readWrite: [], logger: ctx.logger, ctx };
   };
 
   test("isolation: 'require' refuses the plugin with ISOLATION_UNAVAILABLE naming what is missing and what to install", () => {
-    const isolation = new OsIsolation({ mode: 'require', probe: missing, egress: netnsEgress(EGRESS_PORT) });
+    const isolation = new OsIsolation({ mode: 'require', probe: missing, egress: unixSocketEgress() });
     expect(() => isolation.forPlugin(request(), { plugin: 'p', driver: 'process' })).toThrow(
       expect.objectContaining({ code: 'ISOLATION_UNAVAILABLE', plugin: 'p', data: { missing: 'unshare not found on PATH', install: 'install util-linux' } }),
     );
   });
 
   test("isolation: 'prefer' runs the plugin without it and warns once per driver, saying why", () => {
-    const isolation = new OsIsolation({ mode: 'prefer', probe: missing, egress: netnsEgress(EGRESS_PORT) });
+    const isolation = new OsIsolation({ mode: 'prefer', probe: missing, egress: unixSocketEgress() });
     const first = request();
     expect(isolation.forPlugin(first, { plugin: 'p' })).toBeUndefined();
     expect(isolation.forPlugin(request(), { plugin: 'q' })).toBeUndefined();
