@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,7 @@ import type { ProcessRuntime } from '../options.js';
  * decides everything, so a plugin that closes, replaces or bypasses the forwarder (connecting to
  * the socket itself) reaches exactly what the proxy admits and nothing more.
  *
- * Files: `<tmp>/clawdesk-egress-XXXXXX/<32 hex>/{egress.sock, forward.mjs}`. The outer dir is made
+ * Files: `<tmp>/clawdesk-egress-<host pid>-XXXXXX/<32 hex>/{egress.sock, forward.mjs}`. The outer dir is made
  * unlistable (mode 0311) once the inner one exists, so the random inner name is a secret: a process
  * that can see the host's tmp dir (another plugin with a broad grant) cannot find or guess the socket.
  * Only the inner dir is mounted, read-only, into the plugin's sandbox.
@@ -105,17 +105,51 @@ server.unref?.();
 `;
 }
 
+const DOOR_PREFIX = 'clawdesk-egress-';
+
+function removeDoorDir(outer: string): void {
+  try {
+    chmodSync(outer, 0o700); // unlistable until now
+  } catch {
+    // already gone
+  }
+  rmSync(outer, { recursive: true, force: true });
+}
+
+/**
+ * Removes the doors a host killed with SIGKILL left in `base` (its `remove()` never ran): those whose
+ * host pid names no live process. Another live host's doors, and this one's, stay.
+ */
+export function removeOrphanedDoors(base = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const pid = Number(/^clawdesk-egress-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+    removeDoorDir(path.join(base, name));
+    removed.push(name);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: alive, another user's
+  }
+}
+
 /** Creates the door's files; the caller listens on `socket`. */
 export function createEgressDoor(port: number, runtime: ProcessRuntime, preloadEnv: Record<string, string>, where: SandboxErrorOptions, base = tmpdir()): EgressDoor {
-  const outer = mkdtempSync(path.join(base, 'clawdesk-egress-'));
-  const remove = () => {
-    try {
-      chmodSync(outer, 0o700);
-    } catch {
-      // already gone
-    }
-    rmSync(outer, { recursive: true, force: true });
-  };
+  const outer = mkdtempSync(path.join(base, `${DOOR_PREFIX}${process.pid}-`));
+  const remove = () => removeDoorDir(outer);
   try {
     const dir = path.join(outer, randomBytes(16).toString('hex'));
     mkdirSync(dir, { mode: 0o700 });

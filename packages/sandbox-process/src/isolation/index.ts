@@ -5,7 +5,7 @@ import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
 import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
-import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
+import { createEgressDoor, lazyNodeProxy, removeOrphanedDoors, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
 import { buildLinuxLaunch } from './linux.js';
 
 /** `require`: refuse to start without the OS sandbox; `prefer`: use it when present, warn once when not; `off`: never. */
@@ -69,6 +69,8 @@ export class OsIsolation {
   readonly #probeFn: () => IsolationProbe;
   #probe: IsolationProbe | undefined;
   #warned = false;
+  /** Doors left by a killed host are swept at this driver's first granted start. */
+  #swept = false;
 
   constructor(options: OsIsolationOptions) {
     this.mode = options.mode;
@@ -81,6 +83,13 @@ export class OsIsolation {
     if (this.mode === 'off') return undefined;
     this.#probe ??= this.#probeFn();
     return this.#probe;
+  }
+
+  /** Removes the egress doors a killed host left behind, once per driver. */
+  #sweepOrphans(): void {
+    if (this.#swept) return;
+    this.#swept = true;
+    removeOrphanedDoors();
   }
 
   /** Whether plugins run inside the OS sandbox on this machine. */
@@ -158,6 +167,7 @@ export class OsIsolation {
     const plan = { readOnly: request.readOnly, readWrite: request.readWrite };
     // Built once to refuse unusable paths at instantiate, not on a restart.
     buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1 }, where);
+    const sweepOrphans = () => this.#sweepOrphans();
     return {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
@@ -172,6 +182,7 @@ export class OsIsolation {
           // The proxy listens before the process starts, and the forwarder binds before the plugin's code
           // runs: a plugin's first connection never finds its door closed, and no start waits for a helper.
           if (egress) {
+            sweepOrphans();
             door = createEgressDoor(EGRESS_PORT, runtime, proxy.preload, where);
             served = egress.serve(door.socket, hosts, request.logger, manifest.name);
           }

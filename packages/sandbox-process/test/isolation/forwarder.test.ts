@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEgressDoor, forwarderSource, lazyNodeProxy, splitProxyEnv, withForwarder } from '../../src/isolation/forwarder.js';
+import { spawnSync } from 'node:child_process';
+import { createEgressDoor, forwarderSource, lazyNodeProxy, removeOrphanedDoors, splitProxyEnv, withForwarder } from '../../src/isolation/forwarder.js';
 
 const where = { plugin: 'p', driver: 'process' };
 
@@ -20,6 +21,25 @@ describe('the egress door', () => {
       door.remove();
     }
     expect(() => statSync(path.dirname(door.dir))).toThrow();
+  });
+
+  test("doors a killed host left behind are removed; a live host's doors and this host's own stay", () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'clawdesk-door-test-'));
+    try {
+      // A pid that has just exited names no live process.
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      const orphanName = `clawdesk-egress-${gone}-AbC123`;
+      mkdirSync(path.join(base, orphanName, 'a'.repeat(32)), { recursive: true });
+      chmodSync(path.join(base, orphanName), 0o311); // unlistable, as a live door is
+      const mine = path.basename(path.dirname(createEgressDoor(3128, 'node', {}, where, base).dir));
+      mkdirSync(path.join(base, 'clawdesk-egress-1-live')); // pid 1 is alive
+      mkdirSync(path.join(base, 'unrelated'));
+      expect(removeOrphanedDoors(base)).toEqual([orphanName]);
+      expect(readdirSync(base).sort()).toEqual(['clawdesk-egress-1-live', mine, 'unrelated'].sort());
+    } finally {
+      for (const name of readdirSync(base)) chmodSync(path.join(base, name), 0o700);
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 
   test('a tmp dir whose path deno would split, or too long for a socket, is refused with what to do', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -239,4 +239,21 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       await healthy.close();
     }
   });
+});
+
+test("the egress door of a host killed with SIGKILL is removed by the next driver's first start with a granted host", async () => {
+  const granted = { runtime: 'node', permissions: { network: { allowedHosts: ['127.0.0.1:9'] } } };
+  const { report, host } = await runHost('os-escape', granted, { tool: 'pid', args: {} }, 'hang');
+  expect(report.result?.structuredContent).toMatchObject({ pid: 1 });
+  const doors = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`clawdesk-egress-${host.pid}-`));
+  expect(doors()).toHaveLength(1);
+  host.kill('SIGKILL');
+  await host.catch(() => undefined);
+  expect(doors()).toHaveLength(1); // nobody was left to remove it
+  const { close } = await start(fixtureManifest('os-escape', granted));
+  try {
+    expect(doors()).toEqual([]);
+  } finally {
+    await close();
+  }
 });
