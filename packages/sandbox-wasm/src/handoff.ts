@@ -13,10 +13,12 @@
  * period (doubling while contention lasts), then probes again.
  */
 
-/** Longest idle spin the adaptive worker budget grows to, in µs. */
+import { Slot } from './protocol.js';
+
+/** The adaptive worker's spin budget, and the smoothed gap between calls under which it spins, in µs. */
 export const MAX_WORKER_SPIN_MICROS = 50;
 /** A time jump this large inside a spin loop means the thread lost its core. */
-export const PREEMPTED_MICROS = 30;
+const PREEMPTED_MICROS = 30;
 /** Handoff time beyond the worker's own work above which a spinning call counts as slow. */
 const SLOW_HANDOFF_MICROS = 25;
 /** Calls per judgement, and slow ones among them that mean contention. */
@@ -26,6 +28,33 @@ const SLOW_IN_WINDOW = 8;
 const JUDGE_MARGIN_MICROS = 10;
 const MIN_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 500;
+
+/** How a spin on the channel's state slot ended (`spinOnState`). */
+export const SpinResult = {
+  /** What it waited for came. */
+  Done: 0,
+  /** Its time ran out first. */
+  Expired: 1,
+  /** It lost its core (a time jump): the machine is busy, and the rest of the wait should sleep. */
+  Preempted: 2,
+} as const;
+export type SpinResult = (typeof SpinResult)[keyof typeof SpinResult];
+
+/**
+ * Busy-waits until `done(state)` holds for the channel's state slot, or `until` (performance.now()
+ * ms); stops at once when its clock jumps by more than PREEMPTED_MICROS. Both sides of a channel
+ * spin with it: the main thread for an answer, the worker for the next request.
+ */
+export function spinOnState(ctl: Int32Array, until: number, done: (state: number) => boolean): SpinResult {
+  let last = performance.now();
+  while (!done(Atomics.load(ctl, Slot.State))) {
+    const now = performance.now();
+    if (now - last > PREEMPTED_MICROS / 1000) return SpinResult.Preempted;
+    if (now >= until) return SpinResult.Expired;
+    last = now;
+  }
+  return SpinResult.Done;
+}
 
 /** How the worker waited for a request, reported with each answer (Slot.Wait). */
 export const WorkerWait = {

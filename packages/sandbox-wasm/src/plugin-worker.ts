@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type ResourceLimits, Worker } from 'node:worker_threads';
-import { type Contention, Handoff, PREEMPTED_MICROS } from './handoff.js';
+import { type Contention, Handoff, SpinResult, spinOnState } from './handoff.js';
 import type { HostServices } from './host-services.js';
 import { BULK, HEADER_BYTES, type HttpRequest, Slot, State, Status, type TrapReason, type WorkerChannel, type WorkerEvent, type WorkerSetup } from './protocol.js';
 
@@ -152,11 +152,11 @@ export class PluginWorker {
     // to spare; blocked otherwise, which leaves the core to the worker and is woken by the worker's
     // notify directly. Skipped while this plugin's last call ran longer than SHORT_CALL_MICROS: the
     // event loop is held only for calls that were short, and never longer than hostWaitMicros.
-    let spin: SpinEnd = SpinEnd.None;
+    let spin: SpinResult | undefined; // undefined: it did not spin
     const { hostSpinMicros, hostWaitMicros } = this.#opts;
     if (hostWaitMicros > 0 && this.#expectShort) {
       const until = started + hostWaitMicros / 1000;
-      if (hostSpinMicros > 0 && this.#opts.contention.allows(started)) spin = spinUntil(ctl, started + hostSpinMicros / 1000);
+      if (hostSpinMicros > 0 && this.#opts.contention.allows(started)) spin = spinOnState(ctl, started + hostSpinMicros / 1000, answered);
       for (let left = until - performance.now(); left > 0 && Atomics.load(ctl, Slot.State) === State.Request; left = until - performance.now()) {
         Atomics.wait(ctl, Slot.State, State.Request, left);
       }
@@ -174,7 +174,7 @@ export class PluginWorker {
     );
   }
 
-  async #awaitResponse(started: number, spin: SpinEnd): Promise<RawOutcome | undefined> {
+  async #awaitResponse(started: number, spin: SpinResult | undefined): Promise<RawOutcome | undefined> {
     const ctl = this.#ctl;
     for (;;) {
       const state = Atomics.load(ctl, Slot.State);
@@ -197,11 +197,11 @@ export class PluginWorker {
     return BULK;
   }
 
-  #read(started: number, spin: SpinEnd): RawOutcome {
+  #read(started: number, spin: SpinResult | undefined): RawOutcome {
     const ctl = this.#ctl;
     const now = performance.now();
     const workMicros = ctl[Slot.WorkNanos]! / 1000;
-    this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, spin === SpinEnd.Preempted, spin === SpinEnd.Answered);
+    this.#handoff.answered(now, (now - started) * 1000, workMicros, ctl[Slot.Wait]!, spin === SpinResult.Preempted, spin === SpinResult.Done);
     // Judged by the worker's own time, not the round trip: a slow wake-up must not switch the spin off.
     this.#expectShort = workMicros < SHORT_CALL_MICROS;
     // Logs the plugin wrote during the call reach the logger before the call's answer.
@@ -318,30 +318,8 @@ export class PluginWorker {
   }
 }
 
-/** How the main thread's spin for an answer ended. */
-const SpinEnd = {
-  /** It did not spin. */
-  None: 0,
-  /** The answer came while it spun. */
-  Answered: 1,
-  /** Its time ran out first. */
-  Expired: 2,
-  /** It lost its core (a time jump): the machine is busy, and the rest of the wait should block. */
-  Preempted: 3,
-} as const;
-type SpinEnd = (typeof SpinEnd)[keyof typeof SpinEnd];
-
-/** Busy-waits until the worker answers or `until` (performance.now() ms). */
-function spinUntil(ctl: Int32Array, until: number): SpinEnd {
-  let last = performance.now();
-  while (Atomics.load(ctl, Slot.State) === State.Request) {
-    const now = performance.now();
-    if (now - last > PREEMPTED_MICROS / 1000) return SpinEnd.Preempted;
-    if (now >= until) return SpinEnd.Expired;
-    last = now;
-  }
-  return SpinEnd.Answered;
-}
+/** The worker has answered (or the channel was abandoned): the main thread's spin is over. */
+const answered = (state: number) => state !== State.Request;
 
 /** dist/worker.js next to this module; from src (tests), the built one. */
 function workerUrl(): URL {

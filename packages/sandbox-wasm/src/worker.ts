@@ -5,7 +5,7 @@
  * A worker runs at most one plugin in its life, so a spare one started early isolates as well.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { PREEMPTED_MICROS, WorkerWait } from './handoff.js';
+import { SpinResult, spinOnState, WorkerWait } from './handoff.js';
 import { BULK, HEADER_BYTES, Slot, State, Status, type WorkerChannel, type WorkerEvent, type WorkerInit, type WorkerSetup } from './protocol.js';
 import { type CallOutcome, createRuntime } from './worker-runtime.js';
 
@@ -54,28 +54,15 @@ async function main(channel: WorkerChannel): Promise<void> {
  * machine a thread that stays runnable loses the wake-up priority a sleeping one gets.
  */
 function waitForRequest(ctl: Int32Array, spinMicros: number): number {
-  let state = Atomics.load(ctl, Slot.State);
-  if (state === State.Request) return WorkerWait.Spun;
+  if (Atomics.load(ctl, Slot.State) === State.Request) return WorkerWait.Spun;
   let wait: number = WorkerWait.Idle;
   if (spinMicros > 0) {
-    wait = WorkerWait.Expired;
-    let last = performance.now();
-    const until = last + spinMicros / 1000;
-    for (;;) {
-      state = Atomics.load(ctl, Slot.State);
-      if (state === State.Request) return WorkerWait.Spun;
-      const now = performance.now();
-      if (now - last > PREEMPTED_MICROS / 1000) {
-        wait = WorkerWait.Preempted;
-        break;
-      }
-      if (now >= until) break;
-      last = now;
-    }
+    const spin = spinOnState(ctl, performance.now() + spinMicros / 1000, (state) => state === State.Request);
+    if (spin === SpinResult.Done) return WorkerWait.Spun;
+    wait = spin === SpinResult.Preempted ? WorkerWait.Preempted : WorkerWait.Expired;
   }
-  while (state !== State.Request) {
+  for (let state = Atomics.load(ctl, Slot.State); state !== State.Request; state = Atomics.load(ctl, Slot.State)) {
     Atomics.wait(ctl, Slot.State, state);
-    state = Atomics.load(ctl, Slot.State);
   }
   return wait;
 }
