@@ -93,8 +93,7 @@ export function createWasmDriver(options: WasmDriverOptions = {}): WasmDriver {
       },
       boot: () => spares.take(resourceLimits),
       hostSpinMicros: o.hostSpinMicros,
-      // A spin longer than the synchronous wait would outlast it.
-      hostWaitMicros: o.hostWaitMicros === 0 ? 0 : Math.max(o.hostWaitMicros, o.hostSpinMicros),
+      hostWaitMicros: o.hostWaitMicros,
       workerSpinMicros: o.workerSpinMicros,
       contention,
       startTimeoutMs: opts.startTimeoutMs ?? manifest.startTimeoutMs ?? o.startTimeoutMs,

@@ -57,12 +57,15 @@ export type ResolvedWasmDriverOptions = Required<Omit<WasmDriverOptions, 'worker
 };
 
 export function resolveOptions(options: WasmDriverOptions = {}): ResolvedWasmDriverOptions {
+  const hostSpinMicros = check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0);
+  const hostWaitMicros = check('hostWaitMicros', options.hostWaitMicros, DEFAULT_HOST_WAIT_MICROS, 0);
   return {
     maxOutputBytes: check('maxOutputBytes', options.maxOutputBytes, DEFAULT_MAX_OUTPUT_BYTES, 1),
     // Multiple of 4 keeps the data area aligned; 1 KiB keeps error details readable.
     channelBytes: Math.ceil(check('channelBytes', options.channelBytes, DEFAULT_CHANNEL_BYTES, 1024) / 4) * 4,
-    hostSpinMicros: check('hostSpinMicros', options.hostSpinMicros, DEFAULT_HOST_SPIN_MICROS, 0),
-    hostWaitMicros: check('hostWaitMicros', options.hostWaitMicros, DEFAULT_HOST_WAIT_MICROS, 0),
+    hostSpinMicros,
+    // A spin longer than the synchronous wait would outlast it; 0 still turns the wait off.
+    hostWaitMicros: hostWaitMicros === 0 ? 0 : Math.max(hostWaitMicros, hostSpinMicros),
     workerSpinMicros: options.workerSpinMicros === 'adaptive' ? undefined : checkOptional('workerSpinMicros', options.workerSpinMicros, 0),
     startTimeoutMs: check('startTimeoutMs', options.startTimeoutMs, DEFAULT_START_TIMEOUT_MS, 1),
     maxOpenFiles: Math.floor(check('maxOpenFiles', options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
