@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { which } from '../runtime/binary.js';
 import { findCgroupParent, type CgroupParent } from './cgroup.js';
 import { decideDarwin, probeDarwin, type DarwinProbeResults } from './darwin.js';
-import { buildLinuxLaunch, type LinuxTools } from './linux.js';
+import { buildLinuxLaunch, writeMountTables, type LinuxTools } from './linux.js';
+import { createStartDir, removeStartDir } from './start-dirs.js';
 
 /** What this machine offers the OS sandbox, probed once per driver. */
 export type IsolationProbe =
@@ -61,18 +62,27 @@ export function probeIsolation(
   const ip = which('ip', searchPath);
   const tools: LinuxTools = { unshare, setpriv, mount, ...(ip ? { ip } : {}) };
   const userNamespace = typeof process.getuid === 'function' && process.getuid() !== 0;
-  const launch = buildLinuxLaunch(
-    {
-      launch: { file: truePath, args: [], cwd: '/', env: { PATH: '/usr/bin:/bin' } },
-      plan: { readOnly: [], readWrite: [] },
-      tools,
-      cgroupProcs: [],
-      userNamespace,
-      tmpMb: 1,
-    },
-    {},
-  );
-  const result = spawnSync(launch.file, launch.args, { env: launch.env, cwd: launch.cwd, encoding: 'utf8', timeout: 10_000 });
+  const tablesDir = createStartDir('mounts');
+  let result: SpawnSyncReturns<string>;
+  try {
+    const sandbox = buildLinuxLaunch(
+      {
+        launch: { file: truePath, args: [], cwd: '/', env: { PATH: '/usr/bin:/bin' } },
+        plan: { readOnly: [], readWrite: [] },
+        tools,
+        cgroupProcs: [],
+        userNamespace,
+        tmpMb: 1,
+        tablesDir,
+      },
+      {},
+    );
+    writeMountTables(sandbox);
+    const { launch } = sandbox;
+    result = spawnSync(launch.file, launch.args, { env: launch.env, cwd: launch.cwd, encoding: 'utf8', timeout: 10_000 });
+  } finally {
+    removeStartDir(tablesDir);
+  }
   if (result.status !== 0) {
     const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split('\n').slice(-2).join('; ');
     return {

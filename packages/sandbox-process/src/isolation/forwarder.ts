@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
+import { createStartDir, removeStartDir } from './start-dirs.js';
 
 /**
  * The plugin's door to the egress proxy, for one process start. The host's proxy listens on a unix
@@ -105,51 +106,10 @@ server.unref?.();
 `;
 }
 
-const DOOR_PREFIX = 'clawdesk-egress-';
-
-function removeDoorDir(outer: string): void {
-  try {
-    chmodSync(outer, 0o700); // unlistable until now
-  } catch {
-    // already gone
-  }
-  rmSync(outer, { recursive: true, force: true });
-}
-
-/**
- * Removes the doors a host killed with SIGKILL left in `base` (its `remove()` never ran): those whose
- * host pid names no live process. Another live host's doors, and this one's, stay.
- */
-export function removeOrphanedDoors(base = tmpdir()): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    const pid = Number(/^clawdesk-egress-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
-    removeDoorDir(path.join(base, name));
-    removed.push(name);
-  }
-  return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH'; // EPERM: alive, another user's
-  }
-}
-
 /** Creates the door's files; the caller listens on `socket`. */
 export function createEgressDoor(port: number, runtime: ProcessRuntime, preloadEnv: Record<string, string>, where: SandboxErrorOptions, base = tmpdir()): EgressDoor {
-  const outer = mkdtempSync(path.join(base, `${DOOR_PREFIX}${process.pid}-`));
-  const remove = () => removeDoorDir(outer);
+  const outer = createStartDir('egress', base);
+  const remove = () => removeStartDir(outer);
   try {
     const dir = path.join(outer, randomBytes(16).toString('hex'));
     mkdirSync(dir, { mode: 0o700 });

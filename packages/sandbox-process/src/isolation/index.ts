@@ -5,8 +5,9 @@ import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
 import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
-import { createEgressDoor, lazyNodeProxy, removeOrphanedDoors, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
-import { buildLinuxLaunch } from './linux.js';
+import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
+import { buildLinuxLaunch, writeMountTables } from './linux.js';
+import { createStartDir, removeOrphanedStartDirs, removeStartDir } from './start-dirs.js';
 
 /** `require`: refuse to start without the OS sandbox; `prefer`: use it when present, warn once when not; `off`: never. */
 export type IsolationMode = 'require' | 'prefer' | 'off';
@@ -69,7 +70,7 @@ export class OsIsolation {
   readonly #probeFn: () => IsolationProbe;
   #probe: IsolationProbe | undefined;
   #warned = false;
-  /** Doors left by a killed host are swept at this driver's first granted start. */
+  /** Start dirs (doors, mount tables) left by a killed host are swept at this driver's first start. */
   #swept = false;
 
   constructor(options: OsIsolationOptions) {
@@ -85,11 +86,11 @@ export class OsIsolation {
     return this.#probe;
   }
 
-  /** Removes the egress doors a killed host left behind, once per driver. */
+  /** Removes the start dirs a killed host left behind, once per driver. */
   #sweepOrphans(): void {
     if (this.#swept) return;
     this.#swept = true;
-    removeOrphanedDoors();
+    removeOrphanedStartDirs();
   }
 
   /** Whether plugins run inside the OS sandbox on this machine. */
@@ -166,23 +167,26 @@ export class OsIsolation {
     const memoryMb = manifest.permissions.memoryMb;
     const plan = { readOnly: request.readOnly, readWrite: request.readWrite };
     // Built once to refuse unusable paths at instantiate, not on a restart.
-    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1 }, where);
+    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1, tablesDir: '/' }, where);
     const sweepOrphans = () => this.#sweepOrphans();
     return {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
         let door: EgressDoor | undefined;
         let served: { close(): Promise<void> | void } | undefined;
+        let tablesDir: string | undefined;
         const cleanup = async () => {
           await served?.close();
           door?.remove();
+          if (tablesDir) removeStartDir(tablesDir);
           await cgroup?.remove();
         };
         try {
+          sweepOrphans();
+          tablesDir = createStartDir('mounts');
           // The proxy listens before the process starts, and the forwarder binds before the plugin's code
           // runs: a plugin's first connection never finds its door closed, and no start waits for a helper.
           if (egress) {
-            sweepOrphans();
             door = createEgressDoor(EGRESS_PORT, runtime, proxy.preload, where);
             served = egress.serve(door.socket, hosts, request.logger, manifest.name);
           }
@@ -194,10 +198,12 @@ export class OsIsolation {
               cgroupProcs: cgroup?.procsFiles ?? [],
               userNamespace: probe.userNamespace,
               tmpMb: Math.max(16, Math.min(memoryMb, 256)),
+              tablesDir,
             },
             where,
           );
-          return { launch: sandboxed, oomKilled: () => cgroup?.oomKilled() ?? false, cleanup };
+          writeMountTables(sandboxed);
+          return { launch: sandboxed.launch, oomKilled: () => cgroup?.oomKilled() ?? false, cleanup };
         } catch (error) {
           void cleanup().catch(() => undefined);
           throw error;

@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { Launch } from '../runtime/launch.js';
@@ -30,6 +30,14 @@ export interface LinuxSandboxSpec {
   userNamespace: boolean;
   /** Size of the private `/tmp` in MiB (tmpfs pages count against the memory cgroup too). */
   tmpMb: number;
+  /** Where the two mount tables go (libmount reads a table from a file, not a pipe); a start dir of kind `mounts`, see `writeMountTables`. */
+  tablesDir: string;
+}
+
+/** The command to spawn, and the mount tables to write (`writeMountTables`) before spawning it. */
+export interface LinuxSandbox {
+  launch: Launch;
+  tables: Array<{ file: string; text: string }>;
 }
 
 /** The system dirs a dynamically linked runtime needs; merged-usr links (`/bin -> usr/bin`) are bound at their real path. */
@@ -43,21 +51,21 @@ const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
 /**
  * The script run by `sh -c` as pid 1 of the new pid namespace, before the runtime. It is constant:
  * every path arrives as a positional argument, so no path is ever parsed by the shell.
- * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 fstab of the
+ * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 mount table of the
  * first stage, $6 of the second, $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 count
  * of file targets, $12 count of links, then those targets, then (path, target) per link, then the runtime's argv.
+ * Every program it runs costs milliseconds to exec, so it runs as few as it can: two `mount -a`
+ * (the root and every directory, then what needed files created first), and `ip` beside them.
  */
 export const INNER_SCRIPT = [
   'set -eu',
   // Join the plugin's cgroups first: everything below, the runtime included, is charged to them.
   '[ -z "$1" ] || echo 0 > "$1"',
   '[ -z "$2" ] || echo 0 > "$2"',
-  'root=$3 wd=$4 stage2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} n=${11} l=${12}',
-  // libmount reads an fstab from a file, not a pipe: the root tmpfs first, then the tables inside it.
-  '"$mnt" -t tmpfs -o mode=755,nosuid,nodev,size=1m clawdesk "$root"',
-  'tab="$root/.clawdesk-fstab"',
-  'printf "%s" "$5" > "$tab"',
-  '"$mnt" -a -T "$tab"',
+  'root=$3 wd=$4 tab1=$5 tab2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} n=${11} l=${12}',
+  'lo=',
+  '[ -z "$ip" ] || { "$ip" link set lo up & lo=$!; }',
+  '"$mnt" -a -T "$tab1"',
   'shift 12',
   // A file bound over itself needs a target, unless a bound dir already shows the file.
   'while [ "$n" -gt 0 ]; do [ -e "$root$1" ] || : > "$root$1"; shift; n=$((n - 1)); done',
@@ -70,11 +78,8 @@ export const INNER_SCRIPT = [
   `printf '127.0.0.1 localhost\\n::1 localhost\\n' > "$root/etc/hosts"`,
   `printf 'passwd: files\\ngroup: files\\nhosts: files dns\\n' > "$root/etc/nsswitch.conf"`,
   `: > "$root/etc/resolv.conf"`,
-  'printf "%s" "$stage2" > "$tab"',
-  '"$mnt" -a -T "$tab"',
-  ': > "$tab"',
-  '"$mnt" -o remount,bind,ro "$root"',
-  '[ -z "$ip" ] || "$ip" link set lo up',
+  '"$mnt" -a -T "$tab2"',
+  '[ -z "$lo" ] || wait "$lo"',
   // The shell exported its own PWD: the plugin gets exactly the environment the driver built.
   'unset PWD OLDPWD',
   'exec "$unsh" --root "$root" --wd "$wd" -- "$spriv" --no-new-privs --bounding-set=-all --inh-caps=-all --ambient-caps=-all -- "$@"',
@@ -132,7 +137,7 @@ function pickRoot(sources: string[], where: SandboxErrorOptions): string {
  * `setpriv --pdeathsig KILL -- unshare … --kill-child -- sh -c INNER_SCRIPT …`. The runtime becomes
  * pid 1 of its pid namespace, so every descendant dies with it, and `unshare` with the host.
  */
-export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOptions): Launch {
+export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOptions): LinuxSandbox {
   const { launch, plan, tools } = spec;
   const rw = new Set<string>();
   const ro = new Set<string>();
@@ -178,13 +183,14 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
       .filter((b) => isDir(b.p))
       .map((b) => ({ target: b.target, text: line(b.p, path.join(root, b.target), 'none', `bind,${b.mode},nosuid,nodev,X-mount.mkdir`) })),
   ].sort((a, b) => depth(a.target) - depth(b.target));
-  const stage1 = ordered.map((o) => o.text);
+  const stage1 = [line('clawdesk', root, 'tmpfs', 'mode=755,nosuid,nodev,size=1m'), ...ordered.map((o) => o.text)];
   const stage2 = [
     ...files.map((b) => line(b.p, path.join(root, b.p), 'none', `bind,${b.mode},nosuid,nodev`)),
     ...DEVICES.map((d) => line(`/dev/${d}`, path.join(root, 'dev', d), 'none', 'bind,nosuid,noexec')),
     // Nothing left to create: /dev and /etc become read-only (the root itself once its table is emptied).
     line('none', path.join(root, 'etc'), 'none', 'remount,bind,ro'),
     line('none', path.join(root, 'dev'), 'none', 'remount,bind,ro'),
+    line('none', root, 'none', 'remount,bind,ro'),
   ];
   if (files.some((b) => !isDir(path.dirname(b.p)))) {
     throw new LoadFailedError('the OS sandbox cannot expose a file whose directory is missing', where);
@@ -193,6 +199,7 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
   const fileTargets = files.map((b) => b.p);
   const cwd = real(launch.cwd) ?? launch.cwd;
   const [memoryProcs = '', pidsProcs = ''] = spec.cgroupProcs;
+  const tables = [stage1, stage2].map((lines, i) => ({ file: path.join(spec.tablesDir, `stage${i + 1}.fstab`), text: `${lines.join('\n')}\n` }));
   const args = [
     '--pdeathsig',
     'KILL',
@@ -217,8 +224,8 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     pidsProcs,
     root,
     cwd,
-    `${stage1.join('\n')}\n`,
-    `${stage2.join('\n')}\n`,
+    tables[0]!.file,
+    tables[1]!.file,
     tools.mount,
     tools.ip ?? '',
     tools.unshare,
@@ -230,5 +237,9 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     runtimeDir ?? launch.file,
     ...launch.args,
   ];
-  return { file: tools.setpriv, args, cwd: '/', env: launch.env };
+  return { launch: { file: tools.setpriv, args, cwd: '/', env: launch.env }, tables };
+}
+
+export function writeMountTables(sandbox: LinuxSandbox): void {
+  for (const { file, text } of sandbox.tables) writeFileSync(file, text, { mode: 0o600 });
 }

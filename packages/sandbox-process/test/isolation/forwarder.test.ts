@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createEgressDoor, forwarderSource, lazyNodeProxy, removeOrphanedDoors, splitProxyEnv, withForwarder } from '../../src/isolation/forwarder.js';
+import { createEgressDoor, forwarderSource, lazyNodeProxy, splitProxyEnv, withForwarder } from '../../src/isolation/forwarder.js';
+import { removeOrphanedStartDirs } from '../../src/isolation/start-dirs.js';
 
 const where = { plugin: 'p', driver: 'process' };
 
@@ -23,7 +24,7 @@ describe('the egress door', () => {
     expect(() => statSync(path.dirname(door.dir))).toThrow();
   });
 
-  test("doors a killed host left behind are removed; a live host's doors and this host's own stay", () => {
+  test("doors and mount tables a killed host left behind are removed; a live host's and this host's own stay", () => {
     const base = mkdtempSync(path.join(tmpdir(), 'clawdesk-door-test-'));
     try {
       // A pid that has just exited names no live process.
@@ -31,10 +32,13 @@ describe('the egress door', () => {
       const orphanName = `clawdesk-egress-${gone}-AbC123`;
       mkdirSync(path.join(base, orphanName, 'a'.repeat(32)), { recursive: true });
       chmodSync(path.join(base, orphanName), 0o311); // unlistable, as a live door is
+      const orphanTables = `clawdesk-mounts-${gone}-XyZ789`;
+      mkdirSync(path.join(base, orphanTables));
+      writeFileSync(path.join(base, orphanTables, 'stage1.fstab'), 'clawdesk /srv tmpfs size=1m 0 0\n');
       const mine = path.basename(path.dirname(createEgressDoor(3128, 'node', {}, where, base).dir));
       mkdirSync(path.join(base, 'clawdesk-egress-1-live')); // pid 1 is alive
       mkdirSync(path.join(base, 'unrelated'));
-      expect(removeOrphanedDoors(base)).toEqual([orphanName]);
+      expect(removeOrphanedStartDirs(base).sort()).toEqual([orphanName, orphanTables].sort());
       expect(readdirSync(base).sort()).toEqual(['clawdesk-egress-1-live', mine, 'unrelated'].sort());
     } finally {
       for (const name of readdirSync(base)) chmodSync(path.join(base, name), 0o700);
