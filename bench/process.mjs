@@ -94,46 +94,55 @@ async function callRows(driver, plain, manifest) {
   }
 }
 
-async function runtimeRows(driver, base, label, withFigures) {
-  const rows = [];
-  for (const runtime of Object.keys(RUNTIMES)) {
-    const manifest = { ...base, runtime };
-    const spawnMs = [];
-    let rss = NaN;
-    for (let i = 0; i < 5; i++) {
-      const ctx = await context(manifest);
-      try {
-        const t0 = performance.now();
-        const instance = await driver.instantiate(manifest, ctx);
-        spawnMs.push(performance.now() - t0);
-        if (i === 0) {
-          await instance.callTool('echo', {}, opts());
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          rss = await rssMiB(instance.pid);
+const ROUNDS = 7;
+
+/**
+ * Spawn-to-ready and idle RSS per runtime for each variant (a driver, a manifest patch, a label).
+ * The starts are interleaved round by round, so the machine's drift hits every variant alike, and
+ * the cost of a variant over `off` is the median of its per-round differences.
+ */
+async function spawnRows(base, variants) {
+  const samples = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const runtime of Object.keys(RUNTIMES)) {
+      for (const variant of variants) {
+        if (variant.runtimes && !variant.runtimes.includes(runtime)) continue;
+        const manifest = { ...base, ...variant.patch, runtime };
+        const key = `${variant.label}|${runtime}`;
+        if (!samples.has(key)) samples.set(key, { variant, runtime, ms: [], rss: NaN });
+        const sample = samples.get(key);
+        const ctx = await context(manifest);
+        try {
+          const t0 = performance.now();
+          const instance = await variant.driver.instantiate(manifest, ctx);
+          sample.ms.push(performance.now() - t0);
+          if (round === 0) {
+            await instance.callTool('echo', {}, opts());
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            sample.rss = await rssMiB(instance.pid);
+          }
+          await instance.dispose();
+        } finally {
+          await ctx.cleanup();
         }
-        await instance.dispose();
-      } finally {
-        await ctx.cleanup();
       }
     }
-    rows.push({ name: `spawn to ready: ${runtime}${label} (instantiate, median of 5)`, value: round(median(spawnMs), 1), unit: 'ms', runtime, spawnMs: median(spawnMs) });
-    const figure = runtime === 'node' && withFigures ? { figure: 'memory.nodeIdleMiB', goal: '≤ 40' } : {};
-    rows.push({ name: `idle RSS per plugin: ${runtime}${label}`, value: round(rss, 1), unit: 'MiB', ...figure });
+  }
+  const rows = [];
+  for (const { variant, runtime, ms, rss } of samples.values()) {
+    rows.push({ name: `spawn to ready: ${runtime}${variant.label} (instantiate, median of ${ROUNDS} interleaved)`, value: round(median(ms), 1), unit: 'ms' });
+    const figure = runtime === 'node' && variant.memoryFigure ? { figure: 'memory.nodeIdleMiB', goal: '≤ 40' } : {};
+    rows.push({ name: `idle RSS per plugin: ${runtime}${variant.label}`, value: round(rss, 1), unit: 'MiB', ...figure });
+  }
+  const off = variants.find((v) => v.baseline);
+  for (const { variant, runtime, ms } of samples.values()) {
+    if (!variant.costName || !off) continue;
+    const plain = samples.get(`${off.label}|${runtime}`).ms;
+    rows.push({ name: `${variant.costName}, ${runtime} (median of per-round differences)`, value: round(median(ms.map((m, i) => m - plain[i])), 1), unit: 'ms more than off', goal: '≤ +50 ms' });
   }
   return rows;
 }
 
-/** Spawn-to-ready with the OS sandbox minus without, per runtime. */
-function spawnCost(sandboxed, plain) {
-  return sandboxed
-    .filter((r) => r.spawnMs !== undefined)
-    .map((r) => {
-      const off = plain.find((p) => p.runtime === r.runtime && p.spawnMs !== undefined);
-      return { name: `spawn to ready: OS sandbox cost, ${r.runtime}`, value: round(r.spawnMs - off.spawnMs, 1), unit: 'ms more than off', goal: '≤ +50 ms' };
-    });
-}
-
-const strip = (rows) => rows.map(({ runtime, spawnMs, ...row }) => row);
 
 /**
  * The floor a runtime imposes: the idle RSS of the bare runtime with nothing loaded but a timer,
@@ -221,15 +230,16 @@ export async function bench() {
   const isolated = driver.enforcement(manifest).reasons?.network?.startsWith('network namespace') === true;
   const calls = await callRows(driver, plain, manifest);
   const floors = [...(await floorRows()), ...(await nodeMemoryRows(manifest))];
-  if (!isolated) return [...calls, ...strip(await runtimeRows(driver, manifest, '', true)), ...floors];
+  if (!isolated) return [...calls, ...(await spawnRows(manifest, [{ driver, label: '', memoryFigure: true }])), ...floors];
   // The tracked memory figure is the runtime's own (the sandbox chain adds its waiting unshare).
-  const sandboxed = await runtimeRows(driver, manifest, ', OS sandbox', false);
-  const off = await runtimeRows(plain, manifest, ", isolation: 'off'", true);
   // With a granted host the start also opens the egress proxy's socket and preloads its forwarder.
-  const networked = { ...manifest, permissions: { ...manifest.permissions, network: { allowedHosts: ['127.0.0.1:9'] } } };
-  const egress = (await runtimeRows(driver, networked, ', OS sandbox + egress proxy', false)).filter((r) => r.runtime === 'node' && r.spawnMs !== undefined);
-  const egressCost = spawnCost(egress, off).map((r) => ({ ...r, name: 'spawn to ready: OS sandbox + egress proxy cost, node' }));
-  return [...calls, ...strip(sandboxed), ...strip(off), ...spawnCost(sandboxed, off), ...strip(egress), ...egressCost, ...floors];
+  const networked = { permissions: { ...manifest.permissions, network: { allowedHosts: ['127.0.0.1:9'] } } };
+  const spawns = await spawnRows(manifest, [
+    { driver, label: ', OS sandbox', costName: 'spawn to ready: OS sandbox cost' },
+    { driver: plain, label: ", isolation: 'off'", baseline: true, memoryFigure: true },
+    { driver, patch: networked, label: ', OS sandbox + egress proxy', runtimes: ['node'], costName: 'spawn to ready: OS sandbox + egress proxy cost' },
+  ]);
+  return [...calls, ...spawns, ...floors];
 }
 
 export const run = bench;

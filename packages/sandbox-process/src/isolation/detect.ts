@@ -2,7 +2,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { which } from '../runtime/binary.js';
 import { findCgroupParent, type CgroupParent } from './cgroup.js';
 import { decideDarwin, probeDarwin, type DarwinProbeResults } from './darwin.js';
-import { buildLinuxLaunch, writeMountTables, type LinuxTools } from './linux.js';
+import { buildLinuxLaunch, writeSandboxFiles, type LinuxTools } from './linux.js';
 import { createStartDir, removeStartDir } from './start-dirs.js';
 
 /** What this machine offers the OS sandbox, probed once per driver. */
@@ -62,7 +62,7 @@ export function probeIsolation(
   const ip = which('ip', searchPath);
   const tools: LinuxTools = { unshare, setpriv, mount, ...(ip ? { ip } : {}) };
   const userNamespace = typeof process.getuid === 'function' && process.getuid() !== 0;
-  const tablesDir = createStartDir('mounts');
+  const startDir = createStartDir('mounts');
   let result: SpawnSyncReturns<string>;
   try {
     const sandbox = buildLinuxLaunch(
@@ -73,15 +73,15 @@ export function probeIsolation(
         cgroupProcs: [],
         userNamespace,
         tmpMb: 1,
-        tablesDir,
+        startDir,
       },
       {},
     );
-    writeMountTables(sandbox);
+    writeSandboxFiles(sandbox);
     const { launch } = sandbox;
     result = spawnSync(launch.file, launch.args, { env: launch.env, cwd: launch.cwd, encoding: 'utf8', timeout: 10_000 });
   } finally {
-    removeStartDir(tablesDir);
+    removeStartDir(startDir);
   }
   if (result.status !== 0) {
     const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split('\n').slice(-2).join('; ');

@@ -6,7 +6,7 @@ import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
 import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
 import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
-import { buildLinuxLaunch, writeMountTables } from './linux.js';
+import { buildLinuxLaunch, writeSandboxFiles } from './linux.js';
 import { createStartDir, removeOrphanedStartDirs, removeStartDir } from './start-dirs.js';
 
 /** `require`: refuse to start without the OS sandbox; `prefer`: use it when present, warn once when not; `off`: never. */
@@ -167,23 +167,23 @@ export class OsIsolation {
     const memoryMb = manifest.permissions.memoryMb;
     const plan = { readOnly: request.readOnly, readWrite: request.readWrite };
     // Built once to refuse unusable paths at instantiate, not on a restart.
-    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1, tablesDir: '/' }, where);
+    buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1, startDir: '/' }, where);
     const sweepOrphans = () => this.#sweepOrphans();
     return {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
         let door: EgressDoor | undefined;
         let served: { close(): Promise<void> | void } | undefined;
-        let tablesDir: string | undefined;
+        let startDir: string | undefined;
         const cleanup = async () => {
           await served?.close();
           door?.remove();
-          if (tablesDir) removeStartDir(tablesDir);
+          if (startDir) removeStartDir(startDir);
           await cgroup?.remove();
         };
         try {
           sweepOrphans();
-          tablesDir = createStartDir('mounts');
+          startDir = createStartDir('mounts');
           // The proxy listens before the process starts, and the forwarder binds before the plugin's code
           // runs: a plugin's first connection never finds its door closed, and no start waits for a helper.
           if (egress) {
@@ -198,11 +198,11 @@ export class OsIsolation {
               cgroupProcs: cgroup?.procsFiles ?? [],
               userNamespace: probe.userNamespace,
               tmpMb: Math.max(16, Math.min(memoryMb, 256)),
-              tablesDir,
+              startDir,
             },
             where,
           );
-          writeMountTables(sandboxed);
+          writeSandboxFiles(sandboxed);
           return { launch: sandboxed.launch, oomKilled: () => cgroup?.oomKilled() ?? false, cleanup };
         } catch (error) {
           void cleanup().catch(() => undefined);

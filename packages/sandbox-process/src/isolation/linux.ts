@@ -1,4 +1,4 @@
-import { lstatSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { Launch } from '../runtime/launch.js';
@@ -30,55 +30,59 @@ export interface LinuxSandboxSpec {
   userNamespace: boolean;
   /** Size of the private `/tmp` in MiB (tmpfs pages count against the memory cgroup too). */
   tmpMb: number;
-  /** Where the two mount tables go (libmount reads a table from a file, not a pipe); a start dir of kind `mounts`, see `writeMountTables`. */
-  tablesDir: string;
+  /**
+   * A private dir of this start (a start dir of kind `mounts`) where `writeSandboxFiles` puts the
+   * plugin's root skeleton and the mount table (libmount reads a table from a file, not a pipe).
+   */
+  startDir: string;
 }
 
-/** The command to spawn, and the mount tables to write (`writeMountTables`) before spawning it. */
+/** What `writeSandboxFiles` creates, in order, before the spawn. */
+export type SandboxFile = { dir: string } | { file: string; text: string } | { link: string; target: string };
+
+/** The command to spawn, and the files it needs (`writeSandboxFiles`) before it runs. */
 export interface LinuxSandbox {
   launch: Launch;
-  tables: Array<{ file: string; text: string }>;
+  files: SandboxFile[];
 }
 
 /** The system dirs a dynamically linked runtime needs; merged-usr links (`/bin -> usr/bin`) are bound at their real path. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/libx32'];
 /** Host dirs kept under `/etc` (read-only): TLS roots. */
 const ETC_DIRS = ['/etc/ssl', '/etc/ca-certificates', '/etc/pki'];
-/** Candidate mountpoints for the new root, in the new mount namespace only; one that holds no granted path is used. */
-const ROOT_CANDIDATES = ['/media', '/srv', '/mnt', '/opt', '/boot', '/home'];
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+/** The plugin's `/etc`, besides the TLS roots: no host user, no host name, no resolver (DNS is the proxy's). */
+const ETC_FILES: Record<string, string> = {
+  passwd: 'root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+  group: 'root:x:0:\nnogroup:x:65534:\n',
+  hosts: '127.0.0.1 localhost\n::1 localhost\n',
+  'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files dns\n',
+  'resolv.conf': '',
+};
 
 /**
  * The script run by `sh -c` as pid 1 of the new pid namespace, before the runtime. It is constant:
  * every path arrives as a positional argument, so no path is ever parsed by the shell.
- * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 mount table of the
- * first stage, $6 of the second, $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 count
- * of file targets, $12 count of links, then those targets, then (path, target) per link, then the runtime's argv.
- * Every program it runs costs milliseconds to exec, so it runs as few as it can: two `mount -a`
- * (the root and every directory, then what needed files created first), and `ip` beside them.
+ * $1 memory cgroup.procs, $2 pids cgroup.procs, $3 new root, $4 runtime cwd, $5 mount table,
+ * $6 late mount table or '', $7 mount, $8 ip, $9 unshare, $10 setpriv, $11 count of late files,
+ * $12 of late links, then those files, then (path, target) per link, then the runtime's argv.
+ * Every program costs milliseconds to exec here, so the host builds the root's skeleton beforehand
+ * and one `mount -a` does every mount, with `ip` bringing up loopback beside it. Only a grant
+ * inside the host's `/tmp` (hidden by the private one until it is mounted) needs a second pass.
  */
 export const INNER_SCRIPT = [
   'set -eu',
   // Join the plugin's cgroups first: everything below, the runtime included, is charged to them.
   '[ -z "$1" ] || echo 0 > "$1"',
   '[ -z "$2" ] || echo 0 > "$2"',
-  'root=$3 wd=$4 tab1=$5 tab2=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} n=${11} l=${12}',
+  'root=$3 wd=$4 tab=$5 late=$6 mnt=$7 ip=$8 unsh=$9 spriv=${10} n=${11} l=${12}',
+  'shift 12',
   'lo=',
   '[ -z "$ip" ] || { "$ip" link set lo up & lo=$!; }',
-  '"$mnt" -a -T "$tab1"',
-  'shift 12',
-  // A file bound over itself needs a target, unless a bound dir already shows the file.
-  'while [ "$n" -gt 0 ]; do [ -e "$root$1" ] || : > "$root$1"; shift; n=$((n - 1)); done',
-  // A granted path that is a link (a workspace package in node_modules) is recreated as a link to
-  // its bound target, unless a bound dir already shows it. Links resolve inside this root only.
-  'while [ "$l" -gt 0 ]; do if [ ! -e "$root$1" ] && [ ! -L "$root$1" ]; then mkdir -p "$root${1%/*}"; ln -s "$2" "$root$1"; fi; shift 2; l=$((l - 1)); done',
-  'for d in null zero full random urandom; do : > "$root/dev/$d"; done',
-  `printf 'root:x:0:0:root:/nonexistent:/usr/sbin/nologin\\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\\n' > "$root/etc/passwd"`,
-  `printf 'root:x:0:\\nnogroup:x:65534:\\n' > "$root/etc/group"`,
-  `printf '127.0.0.1 localhost\\n::1 localhost\\n' > "$root/etc/hosts"`,
-  `printf 'passwd: files\\ngroup: files\\nhosts: files dns\\n' > "$root/etc/nsswitch.conf"`,
-  `: > "$root/etc/resolv.conf"`,
-  '"$mnt" -a -T "$tab2"',
+  '"$mnt" -a -T "$tab"',
+  'while [ "$n" -gt 0 ]; do [ -d "$root${1%/*}" ] || mkdir -p "$root${1%/*}"; [ -e "$root$1" ] || : > "$root$1"; shift; n=$((n - 1)); done',
+  'while [ "$l" -gt 0 ]; do if [ ! -e "$root$1" ] && [ ! -L "$root$1" ]; then [ -d "$root${1%/*}" ] || mkdir -p "$root${1%/*}"; ln -s "$2" "$root$1"; fi; shift 2; l=$((l - 1)); done',
+  '[ -z "$late" ] || "$mnt" -a -T "$late"',
   '[ -z "$lo" ] || wait "$lo"',
   // The shell exported its own PWD: the plugin gets exactly the environment the driver built.
   'unset PWD OLDPWD',
@@ -95,6 +99,9 @@ const real = (p: string) => {
     return undefined;
   }
 };
+
+/** Whether `p` exists, a dangling link included. */
+const exists = (p: string) => existsSync(p) || isLink(p);
 
 const isDir = (p: string) => {
   try {
@@ -121,15 +128,6 @@ function checkPath(p: string, where: SandboxErrorOptions): void {
   if (!path.isAbsolute(p) || p.includes('\0')) {
     throw new LoadFailedError(`the OS sandbox cannot expose the path ${JSON.stringify(p)} (not absolute, or contains NUL)`, where);
   }
-}
-
-/** The first candidate mountpoint for the new root that no exposed path lives under. */
-function pickRoot(sources: string[], where: SandboxErrorOptions): string {
-  for (const candidate of ROOT_CANDIDATES) {
-    const dir = real(candidate);
-    if (dir && isDir(dir) && !lstatSync(candidate).isSymbolicLink() && !sources.some((s) => inside(dir, s) || inside(s, dir))) return dir;
-  }
-  throw new LoadFailedError(`the OS sandbox found no mountpoint for the plugin's root (tried ${ROOT_CANDIDATES.join(', ')})`, where);
 }
 
 /**
@@ -167,39 +165,52 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     if (r) noteLink(p, r);
   }
   const binds = [...system, ...[...ro].map((p) => ({ p, target: p, mode: 'ro' })), ...[...rw].map((p) => ({ p, target: p, mode: 'rw' }))];
-  const root = pickRoot(binds.map((b) => b.p), where);
-  const files = binds.filter((b) => !isDir(b.p));
-
-  const line = (source: string, target: string, type: string, options: string) => `${fstabField(source)} ${fstabField(target)} ${type} ${options} 0 0`;
-  const tmpfs = (target: string, options: string) => line('clawdesk', path.join(root, target), 'tmpfs', `${options},X-mount.mkdir`);
-  // Stage 1: the root, the kernel file systems and every directory bind (parents before children).
-  // File binds need their target created first, so they wait for stage 2 with the device nodes.
-  const ordered = [
-    { target: '/proc', text: line('proc', path.join(root, 'proc'), 'proc', 'nosuid,nodev,noexec,X-mount.mkdir') },
-    { target: '/tmp', text: tmpfs('tmp', `mode=1777,nosuid,nodev,size=${spec.tmpMb}m`) },
-    { target: '/dev', text: tmpfs('dev', 'mode=755,nosuid,noexec,size=64k') },
-    { target: '/etc', text: tmpfs('etc', 'mode=755,nosuid,nodev,noexec,size=64k') },
-    ...binds
-      .filter((b) => isDir(b.p))
-      .map((b) => ({ target: b.target, text: line(b.p, path.join(root, b.target), 'none', `bind,${b.mode},nosuid,nodev,X-mount.mkdir`) })),
-  ].sort((a, b) => depth(a.target) - depth(b.target));
-  const stage1 = [line('clawdesk', root, 'tmpfs', 'mode=755,nosuid,nodev,size=1m'), ...ordered.map((o) => o.text)];
-  const stage2 = [
-    ...files.map((b) => line(b.p, path.join(root, b.p), 'none', `bind,${b.mode},nosuid,nodev`)),
-    ...DEVICES.map((d) => line(`/dev/${d}`, path.join(root, 'dev', d), 'none', 'bind,nosuid,noexec')),
-    // Nothing left to create: /dev and /etc become read-only (the root itself once its table is emptied).
-    line('none', path.join(root, 'etc'), 'none', 'remount,bind,ro'),
-    line('none', path.join(root, 'dev'), 'none', 'remount,bind,ro'),
-    line('none', root, 'none', 'remount,bind,ro'),
-  ];
-  if (files.some((b) => !isDir(path.dirname(b.p)))) {
+  if (binds.some((b) => !isDir(b.p) && !isDir(path.dirname(b.p)))) {
     throw new LoadFailedError('the OS sandbox cannot expose a file whose directory is missing', where);
   }
+  const dirs = binds.filter((b) => isDir(b.p)).sort((a, b) => depth(a.target) - depth(b.target));
+  const files = binds.filter((b) => !isDir(b.p));
+  /** Whether a bound dir already shows `p` (then the plugin sees the host's own entry there). */
+  const shown = (p: string) =>
+    dirs.some((d) => d.target !== p && inside(d.target, p) && exists(path.join(d.p, path.relative(d.target, p))));
 
-  const fileTargets = files.map((b) => b.p);
+  const root = path.join(spec.startDir, 'root');
+  const at = (target: string) => path.join(root, target);
+  /** Inside the private `/tmp`, which hides the skeleton's entries until it is mounted. */
+  const late = (p: string) => p !== '/tmp' && inside('/tmp', p) && !shown(p);
+  const lateFiles = files.filter((f) => late(f.p));
+  const lateLinks = [...links].filter(([p]) => late(p));
+  // The skeleton: a mountpoint for every mount, `/etc` and the device files. Mountpoints under a
+  // bound dir are that dir's own entries; the skeleton's copies of them stay hidden under it.
+  const skeleton: SandboxFile[] = [
+    ...['/', '/proc', '/tmp', '/dev', '/etc', ...dirs.map((d) => d.target)].map((d) => ({ dir: at(d) })),
+    ...DEVICES.map((d) => ({ file: at(`/dev/${d}`), text: '' })),
+    ...Object.entries(ETC_FILES).map(([name, text]) => ({ file: at(`/etc/${name}`), text })),
+    ...files.filter((f) => !shown(f.p) && !late(f.p)).flatMap((f) => [{ dir: at(path.dirname(f.p)) }, { file: at(f.p), text: '' }]),
+    // A granted path that is a link (a workspace package in node_modules) is recreated as a link to
+    // its bound target. Links resolve inside this root only.
+    ...[...links].filter(([p]) => !shown(p) && !late(p)).flatMap(([p, target]) => [{ dir: at(path.dirname(p)) }, { link: at(p), target }]),
+  ];
+  const line = (source: string, target: string, type: string, options: string) => `${fstabField(source)} ${fstabField(target)} ${type} ${options} 0 0`;
+  const fileBind = (b: { p: string; mode: string }) => line(b.p, at(b.p), 'none', `bind,${b.mode},nosuid,nodev`);
+  // In order: the root (read-only), the kernel file systems, every directory bind (parents before
+  // children; X-mount.mkdir for those inside the private /tmp), then the file binds and devices,
+  // whose mountpoints may lie inside a bound dir.
+  const mounts = [
+    line(root, root, 'none', 'bind,ro,nosuid,nodev'),
+    line('proc', at('/proc'), 'proc', 'nosuid,nodev,noexec'),
+    line('clawdesk', at('/tmp'), 'tmpfs', `mode=1777,nosuid,nodev,size=${spec.tmpMb}m`),
+    ...dirs.map((b) => line(b.p, at(b.target), 'none', `bind,${b.mode},nosuid,nodev,X-mount.mkdir`)),
+    ...files.filter((f) => !lateFiles.includes(f)).map(fileBind),
+    ...DEVICES.map((d) => line(`/dev/${d}`, at(`/dev/${d}`), 'none', 'bind,nosuid,noexec')),
+  ];
+  const tables = [
+    { file: path.join(spec.startDir, 'mounts.fstab'), text: `${mounts.join('\n')}\n` },
+    ...(lateFiles.length > 0 ? [{ file: path.join(spec.startDir, 'late.fstab'), text: `${lateFiles.map(fileBind).join('\n')}\n` }] : []),
+  ];
+
   const cwd = real(launch.cwd) ?? launch.cwd;
   const [memoryProcs = '', pidsProcs = ''] = spec.cgroupProcs;
-  const tables = [stage1, stage2].map((lines, i) => ({ file: path.join(spec.tablesDir, `stage${i + 1}.fstab`), text: `${lines.join('\n')}\n` }));
   const args = [
     '--pdeathsig',
     'KILL',
@@ -225,21 +236,29 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
     root,
     cwd,
     tables[0]!.file,
-    tables[1]!.file,
+    tables[1]?.file ?? '',
     tools.mount,
     tools.ip ?? '',
     tools.unshare,
     tools.setpriv,
-    String(fileTargets.length),
-    String(links.size),
-    ...fileTargets,
-    ...[...links].flat(),
+    String(lateFiles.length),
+    String(lateLinks.length),
+    ...lateFiles.map((f) => f.p),
+    ...lateLinks.flat(),
     runtimeDir ?? launch.file,
     ...launch.args,
   ];
-  return { launch: { file: tools.setpriv, args, cwd: '/', env: launch.env }, tables };
+  return {
+    launch: { file: tools.setpriv, args, cwd: '/', env: launch.env },
+    files: [...skeleton, ...tables],
+  };
 }
 
-export function writeMountTables(sandbox: LinuxSandbox): void {
-  for (const { file, text } of sandbox.tables) writeFileSync(file, text, { mode: 0o600 });
+/** Creates the root skeleton and the mount table of `sandbox` (in its start dir, which must exist). */
+export function writeSandboxFiles(sandbox: LinuxSandbox): void {
+  for (const entry of sandbox.files) {
+    if ('dir' in entry) mkdirSync(entry.dir, { recursive: true, mode: 0o755 });
+    else if ('link' in entry) symlinkSync(entry.target, entry.link);
+    else writeFileSync(entry.file, entry.text, { mode: 0o644 });
+  }
 }

@@ -76,6 +76,24 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
     }
   });
 
+  test("a single file granted inside the host's /tmp is readable, not writable, and its neighbours stay hidden", async () => {
+    // The private /tmp hides the host's, so this grant's mountpoint is made inside it at start.
+    const granted = path.join(outside, 'granted.txt');
+    writeFileSync(granted, 'for the plugin');
+    const m = manifest();
+    // Set past validation, which takes paths relative to the plugin dir: the driver resolves them the same way.
+    const { instance, close } = await start({ ...m, permissions: { ...m.permissions, fs: { read: [granted], write: [] } } });
+    try {
+      const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+      expect(await call('read', { path: granted })).toMatchObject({ ok: true, value: 'for the plugin' });
+      expect(await call('read', { path: path.join(outside, 'secret.txt') })).toMatchObject({ ok: false });
+      expect((await call('write', { path: granted })).ok).toBe(false);
+      expect(readFileSync(granted, 'utf8')).toBe('for the plugin');
+    } finally {
+      await close();
+    }
+  });
+
   describe('with a local listener on the host', () => {
     let server: Server;
     let port: number;
