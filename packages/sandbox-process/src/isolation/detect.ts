@@ -3,7 +3,7 @@ import { which } from '../runtime/binary.js';
 import { findCgroupParent, type CgroupParent } from './cgroup.js';
 import { decideDarwin, probeDarwin, type DarwinProbeResults } from './darwin.js';
 import { buildLinuxLaunch, writeSandboxFiles, type LinuxTools } from './linux.js';
-import { createStartDir, removeStartDir } from './start-dirs.js';
+import { createStartDir } from './start-dirs.js';
 
 /** What this machine offers the OS sandbox, probed once per driver. */
 export type IsolationProbe =
@@ -73,7 +73,7 @@ export function probeIsolation(
         cgroupProcs: [],
         userNamespace,
         tmpMb: 1,
-        startDir,
+        startDir: startDir.dir,
       },
       {},
     );
@@ -81,7 +81,7 @@ export function probeIsolation(
     const { launch } = sandbox;
     result = spawnSync(launch.file, launch.args, { env: launch.env, cwd: launch.cwd, encoding: 'utf8', timeout: 10_000 });
   } finally {
-    removeStartDir(startDir);
+    startDir.remove();
   }
   if (result.status !== 0) {
     const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split('\n').slice(-2).join('; ');

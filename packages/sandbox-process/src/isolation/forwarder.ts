@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
-import { createStartDir, removeStartDir } from './start-dirs.js';
+import { createStartDir } from './start-dirs.js';
 
 /**
  * The plugin's door to the egress proxy, for one process start. The host's proxy listens on a unix
@@ -108,11 +107,8 @@ server.unref?.();
 
 /** Creates the door's files; the caller listens on `socket`. */
 export function createEgressDoor(port: number, runtime: ProcessRuntime, preloadEnv: Record<string, string>, where: SandboxErrorOptions, base = tmpdir()): EgressDoor {
-  const outer = createStartDir('egress', base);
-  const remove = () => removeStartDir(outer);
+  const { dir, remove } = createStartDir('egress', base);
   try {
-    const dir = path.join(outer, randomBytes(16).toString('hex'));
-    mkdirSync(dir, { mode: 0o700 });
     const socket = path.join(dir, 'egress.sock');
     const preload = path.join(dir, 'forward.mjs');
     // Deno takes its grants as comma-separated lists; the kernel takes at most 107 bytes for a socket path.
@@ -120,7 +116,6 @@ export function createEgressDoor(port: number, runtime: ProcessRuntime, preloadE
       throw new LoadFailedError(`the egress proxy's socket path ${JSON.stringify(socket)} is unusable (contains a comma or is longer than 107 bytes): set TMPDIR to a short path`, where);
     }
     writeFileSync(preload, forwarderSource(socket, port, { preloadEnv, ...(runtime === 'deno' ? { host: '127.0.0.1' } : {}) }), { mode: 0o400 });
-    chmodSync(outer, 0o311);
     return { dir, socket, preload, remove };
   } catch (error) {
     remove();

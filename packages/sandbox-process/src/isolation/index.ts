@@ -7,7 +7,7 @@ import { darwinIsolation, darwinReport } from './darwin-plugin.js';
 import { probeIsolation, type IsolationProbe } from './detect.js';
 import { createEgressDoor, lazyNodeProxy, splitProxyEnv, withForwarder, type EgressDoor } from './forwarder.js';
 import { buildLinuxLaunch, writeSandboxFiles } from './linux.js';
-import { createStartDir, removeOrphanedStartDirs, removeStartDir } from './start-dirs.js';
+import { createStartDir, removeOrphanedStartDirs, type StartDir } from './start-dirs.js';
 
 /** `require`: refuse to start without the OS sandbox; `prefer`: use it when present, warn once when not; `off`: never. */
 export type IsolationMode = 'require' | 'prefer' | 'off';
@@ -174,11 +174,11 @@ export class OsIsolation {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
         let door: EgressDoor | undefined;
         let served: { close(): Promise<void> | void } | undefined;
-        let startDir: string | undefined;
+        let startDir: StartDir | undefined;
         const cleanup = async () => {
           await served?.close();
           door?.remove();
-          if (startDir) removeStartDir(startDir);
+          startDir?.remove();
           await cgroup?.remove();
         };
         try {
@@ -198,7 +198,7 @@ export class OsIsolation {
               cgroupProcs: cgroup?.procsFiles ?? [],
               userNamespace: probe.userNamespace,
               tmpMb: Math.max(16, Math.min(memoryMb, 256)),
-              startDir,
+              startDir: startDir.dir,
             },
             where,
           );

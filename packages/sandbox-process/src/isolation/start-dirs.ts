@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -15,16 +16,51 @@ export const START_DIR_PREFIXES = {
 
 export type StartDirKind = keyof typeof START_DIR_PREFIXES;
 
-/** A fresh dir only this uid can open (mode 0700). */
-export function createStartDir(kind: StartDirKind, base = tmpdir()): string {
-  return mkdtempSync(path.join(base, `${START_DIR_PREFIXES[kind]}${process.pid}-`));
+const NOBODY = 65534;
+
+export interface StartDir {
+  /** A fresh dir (mode 0700) with a random name, inside an unlistable one: its path is a secret. */
+  dir: string;
+  /** Removes both dirs and everything in them. */
+  remove(): void;
 }
 
-export function removeStartDir(dir: string): void {
+/**
+ * The outer dir is unlistable (mode 0311), so the random name of the inner one cannot be found or
+ * guessed. Every sandboxed process runs as root without capabilities, and the owner of a dir may
+ * chmod it: a plugin granted write on the host's tmp dir could make another's start dir listable.
+ * A root host therefore gives the outer dir to `nobody`, leaving the sandboxed root only its
+ * search bit. (A host that is not root cannot; there the plugin is the owner, see the README.)
+ */
+export function createStartDir(kind: StartDirKind, base = tmpdir()): StartDir {
+  const outer = mkdtempSync(path.join(base, `${START_DIR_PREFIXES[kind]}${process.pid}-`));
+  const remove = () => removeStartDir(outer);
   try {
-    chmodSync(dir, 0o700); // a door is unlistable until now
-  } catch {
-    // already gone
+    const dir = path.join(outer, randomBytes(16).toString('hex'));
+    mkdirSync(dir, { mode: 0o700 });
+    if (process.getuid?.() === 0) chownSync(outer, NOBODY, NOBODY);
+    chmodSync(outer, 0o311);
+    return { dir, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
+
+/**
+ * Removes a start dir, or whatever a plugin with write on the tmp dir renamed into its place:
+ * `rm` never follows a link, and only a real dir of ours is chmod-ed (a link there would make the
+ * host chmod its target). Root needs no chmod: it may list an unlistable dir anyway.
+ */
+function removeStartDir(dir: string): void {
+  const uid = process.getuid?.();
+  if (uid !== undefined && uid !== 0) {
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isDirectory() && stat.uid === uid) chmodSync(dir, 0o700); // unlistable until now
+    } catch {
+      // already gone
+    }
   }
   rmSync(dir, { recursive: true, force: true });
 }

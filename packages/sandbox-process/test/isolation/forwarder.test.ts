@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,23 @@ describe('the egress door', () => {
       expect(readdirSync(base).sort()).toEqual(['clawdesk-egress-1-live', mine, 'unrelated'].sort());
     } finally {
       for (const name of readdirSync(base)) chmodSync(path.join(base, name), 0o700);
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('a link planted under a start dir name is removed, and its target keeps its mode and content', () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'clawdesk-door-test-'));
+    try {
+      const target = path.join(base, 'precious.txt');
+      writeFileSync(target, 'keep me', { mode: 0o644 });
+      const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+      symlinkSync(target, path.join(base, `clawdesk-egress-${gone}-planted`));
+      symlinkSync(base, path.join(base, `clawdesk-mounts-${gone}-planted`));
+      expect(removeOrphanedStartDirs(base).sort()).toEqual([`clawdesk-egress-${gone}-planted`, `clawdesk-mounts-${gone}-planted`]);
+      expect(readFileSync(target, 'utf8')).toBe('keep me');
+      expect(statSync(target).mode & 0o777).toBe(0o644);
+      expect(readdirSync(base)).toEqual(['precious.txt']);
+    } finally {
       rmSync(base, { recursive: true, force: true });
     }
   });

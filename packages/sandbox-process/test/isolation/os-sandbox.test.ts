@@ -166,6 +166,32 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       }
     });
 
+    test("a plugin granted write on the host's tmp dir cannot open another plugin's start dirs (egress door, root skeleton)", async () => {
+      const victim = await startWithDoor(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
+      const m = manifest();
+      // Set past validation, which takes paths relative to the plugin dir: the driver resolves them the same way.
+      const attacker = await start({ ...m, permissions: { ...m.permissions, fs: { read: [tmpdir()], write: [tmpdir()] } } });
+      try {
+        const call = async (tool: string, args: unknown) => (await attacker.instance.callTool(tool, args, opts())).structuredContent as any;
+        const listing = await call('list', { path: tmpdir() });
+        expect(listing.ok).toBe(true);
+        const startDirs = (listing.value as string[]).filter((name) => /^clawdesk-(egress|mounts)-\d+-/.test(name));
+        expect(startDirs).toContain(path.basename(path.dirname(path.dirname(victim.socket))));
+        for (const name of startDirs) {
+          const dir = path.join(tmpdir(), name);
+          // The sandboxed root owns none of them: it can neither list one nor make it listable, so the
+          // random name of the dir inside (the door's socket, the root skeleton) stays a secret.
+          expect(await call('chmod', { path: dir, mode: 0o700 })).toMatchObject({ ok: false });
+          expect(await call('list', { path: dir })).toMatchObject({ ok: false });
+        }
+        const victimCall = async (tool: string, args: unknown) => (await victim.instance.callTool(tool, args, opts())).structuredContent as any;
+        expect(await victimCall('fetch', { url: `http://127.0.0.1:${port}/` })).toMatchObject({ ok: true, status: 200 });
+      } finally {
+        await attacker.close();
+        await victim.close();
+      }
+    });
+
     test('a flood of connections to its egress socket is capped by the proxy, and a plugin beside it still answers', async () => {
       const healthy = await start(await echoManifest(runtime));
       const { instance, close, socket } = await startWithDoor(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
