@@ -37,14 +37,20 @@ function permissionModel(grants: Grants, coversNetwork: boolean): PermissionRepo
   return { network: coversNetwork ? checked : 'not-enforced', fsRead: checked, fsWrite: checked, env: checked, memory: 'partial', timeout: 'enforced' };
 }
 
+/**
+ * Node 24 denies listing a granted dir when a grant inside it came first on the command line
+ * (`--allow-fs-read=/tmp/a --allow-fs-read=/tmp` cannot `readdir('/tmp')`); shorter paths go first.
+ */
+const ancestorsFirst = (paths: string[]) => [...paths].sort((a, b) => a.length - b.length);
+
 const node: RuntimeAdapter = {
   args: (g, moduleReads, engine) => [
     '--permission',
     // node:sqlite opens files outside the permission model's checks.
     '--no-experimental-sqlite',
     // One flag per path: Node 24 does not split a single value on commas.
-    ...[...g.read, ...moduleReads].map((p) => `--allow-fs-read=${p}`),
-    ...g.write.map((p) => `--allow-fs-write=${p}`),
+    ...ancestorsFirst([...g.read, ...moduleReads]).map((p) => `--allow-fs-read=${p}`),
+    ...ancestorsFirst(g.write).map((p) => `--allow-fs-write=${p}`),
     ...(g.allowChildProcess ? ['--allow-child-process'] : []),
     ...(g.allowWorker ? ['--allow-worker'] : []),
     `--max-old-space-size=${g.memoryMb}`,

@@ -94,6 +94,19 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
     }
   });
 
+  test('a granted dir that holds the plugin dir can be listed, as can the plugin dir', async () => {
+    const m = manifest();
+    const parent = path.dirname(m.dir);
+    const { instance, close } = await start({ ...m, permissions: { ...m.permissions, fs: { read: [parent], write: [] } } });
+    try {
+      const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+      expect(await call('list', { path: parent })).toMatchObject({ ok: true, value: expect.arrayContaining([path.basename(m.dir)]) });
+      expect(await call('list', { path: m.dir })).toMatchObject({ ok: true, value: expect.arrayContaining(['plugin.mjs']) });
+    } finally {
+      await close();
+    }
+  });
+
   describe('with a local listener on the host', () => {
     let server: Server;
     let port: number;

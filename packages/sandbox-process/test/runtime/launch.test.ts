@@ -27,14 +27,13 @@ describe('launching a plugin process', () => {
     const { file, args, cwd } = launch('node');
     expect(file).toBe('/bin/node');
     expect(cwd).toBe(manifest.dir);
+    // Grants are ordered ancestors first (Node 24 cannot list a dir granted after a path inside it).
+    const byLength = (paths: string[]) => [...paths].sort((a, b) => a.length - b.length);
     expect(args).toEqual([
       '--permission',
       '--no-experimental-sqlite',
-      `--allow-fs-read=${manifest.dir}`,
-      `--allow-fs-read=${path.join(manifest.dir, 'assets')}`,
-      `--allow-fs-read=${dataDir}`,
-      `--allow-fs-write=${path.join(manifest.dir, 'out')}`,
-      `--allow-fs-write=${dataDir}`,
+      ...byLength([manifest.dir, path.join(manifest.dir, 'assets'), dataDir]).map((p) => `--allow-fs-read=${p}`),
+      ...byLength([path.join(manifest.dir, 'out'), dataDir]).map((p) => `--allow-fs-write=${p}`),
       '--max-old-space-size=64',
       path.join(manifest.dir, 'plugin.mjs'),
     ]);
