@@ -51,7 +51,7 @@ import {
 import { type LogEvent, scopedLogger } from './logger.js';
 import { type HostOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { IN_PROCESS_CALL, type InProcessCall } from './native/driver.js';
-import { type CallToolOptions, CallTracker, LazySignalOptions, raceCall } from './race.js';
+import { abortHookOf, type CallToolOptions, CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
 import { instantiateWithin, startInstance, startTimeoutOf } from './start.js';
@@ -787,7 +787,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     if (instance) return deliver(instance, kind, name, input, o);
     return gen.ready.promise.then((next) => {
       const timeoutMs = Math.max(1, o.timeoutMs - (performance.now() - started));
-      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, { driverSignal: () => o.signal }, o.onProgress));
+      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, { driverSignal: () => o.signal, abortHook: abortHookOf(o) }, o.onProgress));
     });
   }
 

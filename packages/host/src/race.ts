@@ -1,4 +1,13 @@
-import { type CallOptions, CancelledError, type Deadline, type Deadlines, type ProgressReport, TimeoutError } from '@clawdesk/sandbox';
+import {
+  CALL_ABORT,
+  type CallAbortHook,
+  type CallOptions,
+  CancelledError,
+  type Deadline,
+  type Deadlines,
+  type ProgressReport,
+  TimeoutError,
+} from '@clawdesk/sandbox';
 import { type CallSite, wrapCallError } from './errors.js';
 
 /** What a caller of `callTool` (and hooks) may pass. */
@@ -89,9 +98,10 @@ export function raceCall<T>(
 
 /**
  * One raced call's state. A class rather than closures over locals: this is built on every call,
- * and one object with fields costs less than the half-dozen functions and their context.
+ * and one object with fields costs less than the half-dozen functions and their context. It is
+ * also the driver's `CallAbortHook`: a driver that listens through it costs no AbortController.
  */
-class RacedCall<T> {
+class RacedCall<T> implements CallAbortHook {
   /** Links in the tracker's list while in flight. */
   prev: RacedCall<unknown> | undefined = undefined;
   next: RacedCall<unknown> | undefined = undefined;
@@ -111,6 +121,8 @@ class RacedCall<T> {
   #controller: AbortController | undefined;
   #failure: Error | undefined;
   #settled = false;
+  /** Drivers listening through the hook; almost always none or one. */
+  #abortListeners: (() => void)[] | undefined;
 
   constructor(
     deadlines: Deadlines,
@@ -137,6 +149,29 @@ class RacedCall<T> {
       this.#onAbort = () => this.fail(new CancelledError({ ...where, reason: signal.reason }));
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
+  }
+
+  get abortHook(): CallAbortHook {
+    return this;
+  }
+
+  get aborted(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  get reason(): unknown {
+    return this.#failure;
+  }
+
+  addAbortListener(listener: () => void): void {
+    if (this.#failure) return;
+    (this.#abortListeners ??= []).push(listener);
+  }
+
+  removeAbortListener(listener: () => void): void {
+    const listeners = this.#abortListeners;
+    const i = listeners ? listeners.indexOf(listener) : -1;
+    if (i >= 0) listeners!.splice(i, 1);
   }
 
   /** The signal the driver sees, aborted with the error that settled the call. */
@@ -170,14 +205,32 @@ class RacedCall<T> {
       const failure = wrapCallError(err, this.#where);
       this.#failure = failure;
       this.#controller?.abort(failure);
+      this.#tellAbortListeners();
       this.#reject(failure);
     } else this.#resolve(value as T);
   }
+
+  /** As an 'abort' event would: each listener once, one that throws reported as uncaught without stopping the others. */
+  #tellAbortListeners(): void {
+    const listeners = this.#abortListeners;
+    if (!listeners) return;
+    this.#abortListeners = undefined;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (error) {
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+  }
 }
 
-/** What makes a `LazySignalOptions`' signal when it is first read. */
+/** What makes a `LazySignalOptions`' signal when it is first read, and answers its `CALL_ABORT` hook if it can. */
 export interface SignalSource {
   driverSignal(): AbortSignal;
+  readonly abortHook?: CallAbortHook | undefined;
 }
 
 /** `CallOptions` whose signal is made on first read. A class, not a literal with a getter: this is built on every call. */
@@ -194,4 +247,13 @@ export class LazySignalOptions implements CallOptions {
   get signal(): AbortSignal {
     return this.#source.driverSignal();
   }
+
+  get [CALL_ABORT](): CallAbortHook | undefined {
+    return this.#source.abortHook;
+  }
+}
+
+/** The `CALL_ABORT` hook of options the host built, so options made from them (a call waiting for a restart) keep it. */
+export function abortHookOf(opts: CallOptions): CallAbortHook | undefined {
+  return (opts as { [CALL_ABORT]?: CallAbortHook })[CALL_ABORT];
 }
