@@ -121,8 +121,9 @@ class RacedCall<T> implements CallAbortHook {
   #controller: AbortController | undefined;
   #failure: Error | undefined;
   #settled = false;
-  /** Drivers listening through the hook; almost always none or one. */
-  #abortListeners: (() => void)[] | undefined;
+  /** Drivers listening through the hook: almost always none or one, so the first has a field of its own. */
+  #abortListener: (() => void) | undefined;
+  #moreAbortListeners: (() => void)[] | undefined;
 
   constructor(
     deadlines: Deadlines,
@@ -165,13 +166,18 @@ class RacedCall<T> implements CallAbortHook {
 
   addAbortListener(listener: () => void): void {
     if (this.#failure) return;
-    (this.#abortListeners ??= []).push(listener);
+    if (this.#abortListener === undefined) this.#abortListener = listener;
+    else (this.#moreAbortListeners ??= []).push(listener);
   }
 
   removeAbortListener(listener: () => void): void {
-    const listeners = this.#abortListeners;
-    const i = listeners ? listeners.indexOf(listener) : -1;
-    if (i >= 0) listeners!.splice(i, 1);
+    if (this.#abortListener === listener) {
+      this.#abortListener = this.#moreAbortListeners?.shift();
+      return;
+    }
+    const more = this.#moreAbortListeners;
+    const i = more ? more.indexOf(listener) : -1;
+    if (i >= 0) more!.splice(i, 1);
   }
 
   /** The signal the driver sees, aborted with the error that settled the call. */
@@ -212,9 +218,10 @@ class RacedCall<T> implements CallAbortHook {
 
   /** As an 'abort' event would: each listener once, one that throws reported as uncaught without stopping the others. */
   #tellAbortListeners(): void {
-    const listeners = this.#abortListeners;
-    if (!listeners) return;
-    this.#abortListeners = undefined;
+    const first = this.#abortListener;
+    if (!first) return;
+    const listeners = [first, ...(this.#moreAbortListeners ?? [])];
+    this.#abortListener = this.#moreAbortListeners = undefined;
     for (const listener of listeners) {
       try {
         listener();
