@@ -109,9 +109,10 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     outgoing = '';
     output.write(text);
   };
-  const send = (message: object) => {
+  // Each message is written with its `jsonrpc` first: no spread into a copy on every answer.
+  const send = (message: Message & { jsonrpc: '2.0' }) => {
     if (outgoing === '') process.nextTick(flush);
-    outgoing += `${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`;
+    outgoing += `${JSON.stringify(message)}\n`;
     // A long burst goes out in slices, so the host starts on the first answers while later ones are made.
     if (outgoing.length >= EARLY_FLUSH_CHARS) flush();
   };
@@ -121,7 +122,7 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
   const log = Object.fromEntries(
     (['debug', 'info', 'warn', 'error'] as LogLevel[]).map((level) => [
       level,
-      (message: string, fields?: Record<string, unknown>) => send({ method: 'host/log', params: { level, message, fields } }),
+      (message: string, fields?: Record<string, unknown>) => send({ jsonrpc: '2.0', method: 'host/log', params: { level, message, fields } }),
     ]),
   ) as unknown as Logger;
 
@@ -129,7 +130,7 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     new Promise<DownloadResult>((resolve, reject) => {
       const id = `plugin-${nextId++}`;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      send({ id, method: 'host/browserDownload', params: { url } });
+      send({ jsonrpc: '2.0', id, method: 'host/browserDownload', params: { url } });
     });
 
   /**
@@ -190,8 +191,8 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
   function answered(id: Id, controller: AbortController, result: unknown): void {
     running.delete(id);
     // Answer a cancelled request anyway, so the host knows the work has stopped.
-    if (controller.signal.aborted) send({ id, error: { code: REQUEST_CANCELLED, message: 'Request cancelled' } });
-    else send({ id, result: result ?? null });
+    if (controller.signal.aborted) send({ jsonrpc: '2.0', id, error: { code: REQUEST_CANCELLED, message: 'Request cancelled' } });
+    else send({ jsonrpc: '2.0', id, result: result ?? null });
   }
 
   function failed(id: Id, controller: AbortController, error: unknown): void {
@@ -202,7 +203,7 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
         : controller.signal.aborted
           ? { code: REQUEST_CANCELLED, message: 'Request cancelled' }
           : { code: SERVER_ERROR, message: error instanceof Error ? error.message : String(error) };
-    send({ id, error: wire });
+    send({ jsonrpc: '2.0', id, error: wire });
   }
 
   function answer(id: Id, method: string, params: Record<string, unknown>): void {
@@ -227,7 +228,7 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     try {
       message = JSON.parse(line) as Message;
     } catch {
-      send({ id: null, error: { code: PARSE_ERROR, message: 'Parse error' } });
+      send({ jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'Parse error' } });
       return;
     }
     const params = message.params ?? {};
