@@ -51,7 +51,7 @@ import {
 import { type LogEvent, scopedLogger } from './logger.js';
 import { type HostOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { IN_PROCESS_CALL, type InProcessCall } from './native/driver.js';
-import { type CallToolOptions, type CallTracker, LazySignalOptions, raceCall } from './race.js';
+import { abortHookOf, type CallToolOptions, CallTracker, LazySignalOptions, raceCall } from './race.js';
 import { isPathLike, resolvePlugin } from './resolver.js';
 import { backoffDelay, CrashHistory } from './restart.js';
 import { instantiateWithin, startInstance, startTimeoutOf } from './start.js';
@@ -600,12 +600,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
         hooks: [...new Set([...manifest.hooks, ...described.hooks])],
         unsupported: described.unsupported ?? [],
         validators,
-        tracker: {
-          calls: new Set(),
-          settled: () => {
-            if (gen.tracker.calls.size === 0) gen.drained?.resolve();
-          },
-        },
+        tracker: new CallTracker(() => gen.drained?.resolve()),
         drained: undefined,
         instance,
         ready,
@@ -635,14 +630,14 @@ export class PluginHost extends EventEmitter<HostEvents> {
     clearTimeout(gen.restartTimer);
     gen.unsubscribe?.();
     if (!gen.ready.settled) gen.ready.reject(new DisposedError({ plugin: gen.manifest.name, driver: gen.driver.kind }));
-    const { calls } = gen.tracker;
-    if (calls.size > 0) {
+    const { tracker } = gen;
+    if (tracker.size > 0) {
       gen.drained = deferred();
       // Calls still running after the drain window are given up on: they reject with DISPOSED.
       const drainTimeoutMs = this.#o.drainTimeoutMs;
       const giveUp = setTimeout(() => {
         // One error per call: the host fills in each call's tool.
-        for (const fail of [...calls]) fail(new DisposedError({ plugin: gen.manifest.name, driver: gen.driver.kind, data: { drainTimeoutMs } }));
+        tracker.failAll(() => new DisposedError({ plugin: gen.manifest.name, driver: gen.driver.kind, data: { drainTimeoutMs } }));
       }, drainTimeoutMs);
       await gen.drained.promise;
       clearTimeout(giveUp);
@@ -792,7 +787,7 @@ export class PluginHost extends EventEmitter<HostEvents> {
     if (instance) return deliver(instance, kind, name, input, o);
     return gen.ready.promise.then((next) => {
       const timeoutMs = Math.max(1, o.timeoutMs - (performance.now() - started));
-      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, () => o.signal, o.onProgress));
+      return deliver(next, kind, name, input, new LazySignalOptions(timeoutMs, { driverSignal: () => o.signal, abortHook: abortHookOf(o) }, o.onProgress));
     });
   }
 

@@ -64,10 +64,24 @@ const isPermissionError = (e: unknown): e is Error & { permission?: string; reso
 const permissionDenied = (e: Error & { permission?: string; resource?: string }) =>
   new WireError(PERMISSION_DENIED, e.message, { code: 'PERMISSION_DENIED', permission: e.permission, resource: e.resource });
 
+/** A tool that failed (threw or rejected) answers with an `isError` result, unless it was cancelled or denied. */
+function toolFailure(error: unknown, ctx: PluginCallContext): ToolResult {
+  if (isPermissionError(error)) throw permissionDenied(error);
+  if (ctx.signal.aborted) throw error;
+  return { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
+}
+
+function rethrowDenied(error: unknown): never {
+  throw isPermissionError(error) ? permissionDenied(error) : error;
+}
+
 function toToolResult(value: unknown): ToolResult {
   if (typeof value === 'object' && value !== null && Array.isArray((value as ToolResult).content)) return value as ToolResult;
   return { content: [{ type: 'text', text: JSON.stringify(value ?? null) }], structuredContent: value ?? null };
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 function redirectConsole(): void {
   const toStderr = (...args: unknown[]) => console.error(...args);
@@ -95,9 +109,10 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     outgoing = '';
     output.write(text);
   };
-  const send = (message: object) => {
+  // Each message is written with its `jsonrpc` first: no spread into a copy on every answer.
+  const send = (message: Message & { jsonrpc: '2.0' }) => {
     if (outgoing === '') process.nextTick(flush);
-    outgoing += `${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`;
+    outgoing += `${JSON.stringify(message)}\n`;
     // A long burst goes out in slices, so the host starts on the first answers while later ones are made.
     if (outgoing.length >= EARLY_FLUSH_CHARS) flush();
   };
@@ -107,7 +122,7 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
   const log = Object.fromEntries(
     (['debug', 'info', 'warn', 'error'] as LogLevel[]).map((level) => [
       level,
-      (message: string, fields?: Record<string, unknown>) => send({ method: 'host/log', params: { level, message, fields } }),
+      (message: string, fields?: Record<string, unknown>) => send({ jsonrpc: '2.0', method: 'host/log', params: { level, message, fields } }),
     ]),
   ) as unknown as Logger;
 
@@ -115,10 +130,14 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     new Promise<DownloadResult>((resolve, reject) => {
       const id = `plugin-${nextId++}`;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      send({ id, method: 'host/browserDownload', params: { url } });
+      send({ jsonrpc: '2.0', id, method: 'host/browserDownload', params: { url } });
     });
 
-  async function handle(method: string, params: Record<string, unknown>, ctx: PluginCallContext): Promise<unknown> {
+  /**
+   * Answers one request. Synchronous unless the handler returns a promise: a tool that returns its
+   * value at once is answered in the same tick, without the promise hops an async function costs.
+   */
+  function handle(method: string, params: Record<string, unknown>, ctx: PluginCallContext): unknown {
     switch (method) {
       case 'initialize': {
         const ours = (params.capabilities as { experimental?: { clawdesk?: { config?: Record<string, unknown>; dataDir?: string } } })
@@ -140,48 +159,67 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
       case 'tools/call': {
         const tool = Object.hasOwn(plugin.tools, String(params.name)) ? plugin.tools[String(params.name)] : undefined;
         if (!tool) throw new WireError(INVALID_PARAMS, `Unknown tool: ${String(params.name)}`);
+        let value: unknown;
         try {
-          return toToolResult(await tool.run(params.arguments ?? {}, ctx));
+          value = tool.run(params.arguments ?? {}, ctx);
+          if (!isThenable(value)) return toToolResult(value);
         } catch (error) {
-          if (isPermissionError(error)) throw permissionDenied(error);
-          if (ctx.signal.aborted) throw error;
-          return { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
+          return toolFailure(error, ctx);
         }
+        // A result that cannot be sent (not JSON-serializable) is the tool's failure too.
+        return Promise.resolve(value)
+          .then(toToolResult)
+          .catch((error: unknown) => toolFailure(error, ctx));
       }
       case 'clawdesk/hook': {
         const hooks = plugin.hooks ?? {};
         const hook = Object.hasOwn(hooks, String(params.hook)) ? hooks[String(params.hook)] : undefined;
         if (!hook) throw new WireError(INVALID_PARAMS, `Unknown hook: ${String(params.hook)}`);
+        let value: unknown;
         try {
-          return (await hook(params.payload, ctx)) ?? null;
+          value = hook(params.payload, ctx);
         } catch (error) {
-          throw isPermissionError(error) ? permissionDenied(error) : error;
+          return rethrowDenied(error);
         }
+        return isThenable(value) ? Promise.resolve(value).then((v) => v ?? null, rethrowDenied) : (value ?? null);
       }
       default:
         throw new WireError(METHOD_NOT_FOUND, `Method not found: ${method}`);
     }
   }
 
-  async function answer(id: Id, method: string, params: Record<string, unknown>): Promise<void> {
+  function answered(id: Id, controller: AbortController, result: unknown): void {
+    running.delete(id);
+    // Answer a cancelled request anyway, so the host knows the work has stopped.
+    if (controller.signal.aborted) send({ jsonrpc: '2.0', id, error: { code: REQUEST_CANCELLED, message: 'Request cancelled' } });
+    else send({ jsonrpc: '2.0', id, result: result ?? null });
+  }
+
+  function failed(id: Id, controller: AbortController, error: unknown): void {
+    running.delete(id);
+    const wire =
+      error instanceof WireError
+        ? { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) }
+        : controller.signal.aborted
+          ? { code: REQUEST_CANCELLED, message: 'Request cancelled' }
+          : { code: SERVER_ERROR, message: error instanceof Error ? error.message : String(error) };
+    send({ jsonrpc: '2.0', id, error: wire });
+  }
+
+  function answer(id: Id, method: string, params: Record<string, unknown>): void {
     const controller = new AbortController();
     running.set(id, controller);
+    let result: unknown;
     try {
-      const result = await handle(method, params, { signal: controller.signal, log, config, dataDir, browserDownload });
-      // Answer a cancelled request anyway, so the host knows the work has stopped.
-      if (controller.signal.aborted) send({ id, error: { code: REQUEST_CANCELLED, message: 'Request cancelled' } });
-      else send({ id, result: result ?? null });
+      result = handle(method, params, { signal: controller.signal, log, config, dataDir, browserDownload });
     } catch (error) {
-      const wire =
-        error instanceof WireError
-          ? { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) }
-          : controller.signal.aborted
-            ? { code: REQUEST_CANCELLED, message: 'Request cancelled' }
-            : { code: SERVER_ERROR, message: error instanceof Error ? error.message : String(error) };
-      send({ id, error: wire });
-    } finally {
-      running.delete(id);
+      return failed(id, controller, error);
     }
+    if (!isThenable(result)) return answered(id, controller, result);
+    Promise.resolve(result).then(
+      (value) => answered(id, controller, value),
+      (error: unknown) => failed(id, controller, error),
+    );
   }
 
   function receive(line: string): void {
@@ -190,12 +228,12 @@ export function serve(plugin: PluginModule, options: ServeOptions = {}): ServeHa
     try {
       message = JSON.parse(line) as Message;
     } catch {
-      send({ id: null, error: { code: PARSE_ERROR, message: 'Parse error' } });
+      send({ jsonrpc: '2.0', id: null, error: { code: PARSE_ERROR, message: 'Parse error' } });
       return;
     }
     const params = message.params ?? {};
     if (typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
-      void answer(message.id, message.method, params);
+      answer(message.id, message.method, params);
     } else if (message.method === 'notifications/cancelled') {
       running.get(params.requestId as Id)?.abort(params.reason ?? 'cancelled');
     } else if (message.method === undefined && message.id !== undefined && message.id !== null) {

@@ -129,6 +129,39 @@ describe('serve()', () => {
     handle.close();
   });
 
+  test('a tool or hook answers alike whether it returns at once or through a promise', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const denial = () => Object.assign(new Error('Access to this API has been restricted'), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: '/etc/passwd' });
+    const { request, handle } = connect({
+      name: 'both-ways',
+      tools: {
+        now: { description: 'Returns at once', run: (args) => args },
+        later: { description: 'Resolves later', run: async (args) => args },
+        rejects: { description: 'Rejects', run: async () => Promise.reject(new Error('later failure')) },
+        circularNow: { description: 'Returns what JSON cannot hold', run: () => circular },
+        circularLater: { description: 'Resolves to what JSON cannot hold', run: async () => circular },
+        deniedLater: { description: 'Rejects with a denial', run: async () => Promise.reject(denial()) },
+      },
+      hooks: { on_later: async (payload) => ({ got: payload }), on_none: async () => undefined, on_rejects: async () => Promise.reject(new Error('hook broke later')) },
+    });
+    const result = async (name: string, args?: unknown) => (await request('tools/call', { name, arguments: args })).result;
+    expect(await result('now', { a: 1 })).toEqual(await result('later', { a: 1 }));
+    expect(await result('rejects')).toEqual({ content: [{ type: 'text', text: 'later failure' }], isError: true });
+    const now = await result('circularNow');
+    expect(now).toEqual({ content: [{ type: 'text', text: expect.stringContaining('circular') }], isError: true });
+    expect(await result('circularLater')).toEqual(now);
+    expect((await request('tools/call', { name: 'deniedLater' })).error).toEqual({
+      code: -32003,
+      message: 'Access to this API has been restricted',
+      data: { code: 'PERMISSION_DENIED', permission: 'FileSystemRead', resource: '/etc/passwd' },
+    });
+    expect((await request('clawdesk/hook', { hook: 'on_later', payload: 2 })).result).toEqual({ got: 2 });
+    expect((await request('clawdesk/hook', { hook: 'on_none' })).result).toBeNull();
+    expect((await request('clawdesk/hook', { hook: 'on_rejects' })).error).toEqual({ code: -32000, message: 'hook broke later' });
+    handle.close();
+  });
+
   test('unknown tools, inherited property names and unknown methods are protocol errors', async () => {
     const { request, handle } = connect(echoPlugin);
     expect((await request('tools/call', { name: 'nope' })).error).toEqual({ code: -32602, message: 'Unknown tool: nope' });

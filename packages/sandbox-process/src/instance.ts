@@ -1,5 +1,7 @@
 import type { PluginManifest, ToolDef } from '@clawdesk/manifest';
 import {
+  callAborted,
+  callAbortReason,
   type CallOptions,
   CancelledError,
   CrashedError,
@@ -10,6 +12,8 @@ import {
   LoadFailedError,
   MAX_TIMER_MS,
   MemoryLimitError,
+  offCallAbort,
+  onCallAbort,
   OutputTooLargeError,
   type PluginDescription,
   type ProgressReport,
@@ -337,9 +341,8 @@ export class ProcessInstance implements SandboxInstance {
     accept: (result: unknown) => T,
   ): Promise<T> {
     if (this.#state === 'disposed') return Promise.reject(new DisposedError(this.#where));
-    // Read once: a host may make its signal on first read.
-    const signal = opts.signal;
-    if (signal.aborted) return Promise.reject(new CancelledError({ ...where, reason: signal.reason }));
+    // Through the call-abort helpers, not opts.signal: the host's options then make no AbortSignal.
+    if (callAborted(opts)) return Promise.reject(new CancelledError({ ...where, reason: callAbortReason(opts) }));
     const started = performance.now();
     const { deadlines } = this.#deps;
 
@@ -350,13 +353,14 @@ export class ProcessInstance implements SandboxInstance {
         if (settled) return;
         settled = true;
         if (deadline) deadlines.remove(deadline);
-        signal.removeEventListener('abort', onAbort);
+        offCallAbort(opts, onAbort);
         reject(error);
       };
       const onAbort = () => {
+        const reason = callAbortReason(opts);
         // The host's own deadline fired first and aborted us with its TimeoutError: a timeout all the same (cancel, then recycle if ignored).
-        if ((signal.reason as { code?: unknown } | undefined)?.code === 'TIMEOUT') return onTimeout();
-        fail(new CancelledError({ ...where, reason: signal.reason }));
+        if ((reason as { code?: unknown } | undefined)?.code === 'TIMEOUT') return onTimeout();
+        fail(new CancelledError({ ...where, reason }));
         if (!sent) return;
         sent.session.peer.notify(PLUGIN_METHODS.cancelled, { requestId: sent.id, reason: 'cancelled by the host' });
         sent.session.peer.forget(sent.id);
@@ -382,7 +386,7 @@ export class ProcessInstance implements SandboxInstance {
         if (settled) return;
         settled = true;
         if (deadline) deadlines.remove(deadline);
-        signal.removeEventListener('abort', onAbort);
+        offCallAbort(opts, onAbort);
         resolve(value);
       };
       const send = (session: Session) => {
@@ -392,7 +396,7 @@ export class ProcessInstance implements SandboxInstance {
       };
       const deadline = opts.timeoutMs > 0 && opts.timeoutMs <= MAX_TIMER_MS ? deadlines.add(opts.timeoutMs, onTimeout) : undefined;
       // No `once`: every way out removes the listener itself, and the options object costs a validation per call.
-      signal.addEventListener('abort', onAbort);
+      onCallAbort(opts, onAbort);
 
       if (this.#serving) send(this.#serving);
       else this.#ready.then(send, fail);

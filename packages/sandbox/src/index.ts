@@ -49,6 +49,8 @@ export type { ArgumentProblem, SandboxErrorCode, SandboxErrorOptions } from './e
 
 export { errorResult, isToolResult, resultValue, toToolResult } from './result.js';
 
+export { CALL_ABORT, callAborted, callAbortReason, offCallAbort, onCallAbort } from './call-abort.js';
+export type { CallAbortHook } from './call-abort.js';
 export { type Deadline, Deadlines, MAX_TIMER_MS } from './deadlines.js';
 export { hostAllowed, isPrivateAddress, resolveAllowedHost } from './hosts.js';
 export type { HostLookup, PinnedAddress } from './hosts.js';

@@ -22,6 +22,23 @@ describe('Deadlines (one timer for every call of a host or driver)', () => {
     expect(at.long).toBeGreaterThanOrEqual(60);
   });
 
+  test('removing the first, a middle or the last deadline of a duration, or one that already fired, leaves the others firing in order', async () => {
+    const deadlines = new Deadlines();
+    const fired: number[] = [];
+    const made = Array.from({ length: 6 }, (_, i) => deadlines.add(15, () => fired.push(i)));
+    deadlines.remove(made[0]!);
+    deadlines.remove(made[3]!);
+    deadlines.remove(made[5]!);
+    const later = deadlines.add(15, () => fired.push(6));
+    await sleep(60);
+    expect(fired).toEqual([1, 2, 4, 6]);
+    deadlines.remove(later);
+    // Lists emptied by removal take new deadlines again.
+    deadlines.add(15, () => fired.push(7));
+    await sleep(60);
+    expect(fired).toEqual([1, 2, 4, 6, 7]);
+  });
+
   test('with nothing pending its timer does not keep the process alive', async () => {
     const before = timers();
     const deadlines = new Deadlines();

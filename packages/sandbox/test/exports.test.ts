@@ -8,6 +8,11 @@ import ts from 'typescript';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
 
 const ROOT = [
+  'CALL_ABORT',
+  'callAborted',
+  'callAbortReason',
+  'offCallAbort',
+  'onCallAbort',
   'CancelledError',
   'MIN_NODE_MAJOR',
   'UnsupportedNodeError',

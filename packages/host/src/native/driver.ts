@@ -22,7 +22,7 @@ import {
   type ToolResult,
   toToolResult,
 } from '@clawdesk/sandbox';
-import { type CallTracker, raceCall } from '../race.js';
+import { CallTracker, raceCall } from '../race.js';
 import { loadEntry } from './load-module.js';
 import { toPluginModule } from './plugin-module.js';
 
@@ -83,7 +83,7 @@ export type InProcessCall = (kind: 'tool' | 'hook', name: string, input: unknown
 class NativeInstance implements SandboxInstance {
   #disposed = false;
   /** In-flight calls, failed by `dispose()`. */
-  readonly #tracker: CallTracker = { calls: new Set(), settled: () => {} };
+  readonly #tracker = new CallTracker();
 
   constructor(
     private readonly plugin: string,
@@ -121,7 +121,7 @@ class NativeInstance implements SandboxInstance {
     if (this.#disposed) return;
     this.#disposed = true;
     const err = new DisposedError({ plugin: this.plugin, driver: DRIVER });
-    for (const fail of [...this.#tracker.calls]) fail(err);
+    this.#tracker.failAll(() => err);
   }
 
   // Native code never ends on its own: nothing to report.

@@ -57,7 +57,8 @@ export class LineReader {
     // Check every line against the cap by its bytes first, as the chunk arrived.
     let lineStart = 0;
     let last = -1;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, end + 1)) {
+    const firstNewline = chunk.indexOf(NEWLINE);
+    for (let end = firstNewline; end !== -1; end = chunk.indexOf(NEWLINE, end + 1)) {
       this.#check((last === -1 ? this.#pendingBytes : 0) + end - lineStart);
       last = end;
       lineStart = end + 1;
@@ -68,10 +69,16 @@ export class LineReader {
     if (last !== -1) {
       // One decode for all the lines the chunk completes: 0x0a never occurs inside a UTF-8
       // sequence, so splitting the text at "\n" splits it where the bytes were split.
-      const lines = this.#take(chunk.subarray(0, last)).split('\n');
-      for (const line of lines) {
-        const event = parseLine(line);
+      const text = this.#take(chunk, last);
+      // One line (the usual answer to one call): no array of one to split into.
+      if (last === firstNewline) {
+        const event = parseLine(text);
         if (event) events.push(event);
+      } else {
+        for (const line of text.split('\n')) {
+          const event = parseLine(line);
+          if (event) events.push(event);
+        }
       }
     }
     // Copy: the caller may reuse its buffer.
@@ -85,7 +92,7 @@ export class LineReader {
   /** End of input: an unterminated last line is still delivered. */
   end(): LineEvent[] {
     if (this.#failed || this.#pendingBytes === 0) return [];
-    const event = parseLine(this.#take(new Uint8Array(0)));
+    const event = parseLine(this.#take(new Uint8Array(0), 0));
     return event ? [event] : [];
   }
 
@@ -97,19 +104,21 @@ export class LineReader {
     throw this.#failed;
   }
 
-  #take(last: Uint8Array): string {
-    let bytes = last;
-    if (this.#pending.length > 0) {
-      bytes = new Uint8Array(this.#pendingBytes + last.length);
-      let offset = 0;
-      for (const part of this.#pending) {
-        bytes.set(part, offset);
-        offset += part.length;
-      }
-      bytes.set(last, offset);
-      this.#pending = [];
-      this.#pendingBytes = 0;
+  /** The held bytes and `chunk`'s first `end` bytes, decoded. */
+  #take(chunk: Uint8Array, end: number): string {
+    if (this.#pending.length === 0) {
+      // A Buffer decodes in place, without a view made for it (the same replacement of invalid UTF-8 as TextDecoder).
+      return Buffer.isBuffer(chunk) ? chunk.toString('utf8', 0, end) : decoder.decode(chunk.subarray(0, end));
     }
+    const bytes = new Uint8Array(this.#pendingBytes + end);
+    let offset = 0;
+    for (const part of this.#pending) {
+      bytes.set(part, offset);
+      offset += part.length;
+    }
+    bytes.set(chunk.subarray(0, end), offset);
+    this.#pending = [];
+    this.#pendingBytes = 0;
     return decoder.decode(bytes);
   }
 }

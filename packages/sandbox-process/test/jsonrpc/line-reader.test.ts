@@ -95,6 +95,9 @@ describe('LineReader', () => {
         const seen = noise(feed(new LineReader({ maxLineBytes: 1024 }), data, cuts)).map((n) => n.line);
         const expected = lines.map((l) => new TextDecoder().decode(l)).map((t) => (t.endsWith('\r') ? t.slice(0, -1) : t)).filter((t) => t.trim() !== '');
         expect(seen).toEqual(expected.filter((t) => !isJsonRpc(t)));
+        // Node's streams hand over Buffers, which are decoded in place: the same lines.
+        const fromBuffers = noise(feed(new LineReader({ maxLineBytes: 1024 }), Buffer.from(data), cuts)).map((n) => n.line);
+        expect(fromBuffers).toEqual(seen);
       }),
       { numRuns: 300 },
     );
