@@ -39,7 +39,8 @@ describe('cancellation through the host reaches a process plugin', () => {
         setTimeout(() => controller.abort('changed my mind'), 100);
         expect(await rejection(aborted)).toMatchObject({ code: 'CANCELLED', plugin: 'waiter', tool: 'wait', driver: 'process' });
         expect(await rejection(host.callTool('waiter', 'wait', {}, { timeoutMs: 200 }))).toMatchObject({ code: 'TIMEOUT', plugin: 'waiter', tool: 'wait' });
-        const heard = JSON.parse((await host.callTool('waiter', 'cancels')).content[0]!.text as string) as string[];
+        const [content] = (await host.callTool('waiter', 'cancels')).content;
+        const heard = JSON.parse(content?.type === 'text' ? String(content.text) : 'null') as string[];
         expect(heard).toEqual(['cancelled by the host', 'tool "wait" timed out after 200 ms']);
       });
     } finally {
