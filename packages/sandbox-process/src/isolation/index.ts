@@ -1,5 +1,6 @@
+import { realpathSync } from 'node:fs';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { IsolationUnavailableError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
+import { IsolationUnavailableError, LoadFailedError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
 import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
@@ -169,6 +170,7 @@ export class OsIsolation {
     // Built once to refuse unusable paths at instantiate, not on a restart.
     buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1, startDir: '/' }, where);
     const sweepOrphans = () => this.#sweepOrphans();
+    const grantsMoved = movedGrants([...plan.readOnly, ...plan.readWrite]);
     return {
       prepare(): PreparedSpawn {
         const cgroup: PluginCgroup | undefined = probe.cgroup ? createPluginCgroup(probe.cgroup, manifest.name, memoryMb) : undefined;
@@ -182,6 +184,11 @@ export class OsIsolation {
           await cgroup?.remove();
         };
         try {
+          const moved = grantsMoved();
+          if (moved.length > 0) {
+            const list = moved.map((m) => `${m.path} -> ${m.realPath}`).join('; ');
+            throw new LoadFailedError(`a granted path leads elsewhere than when the plugin was loaded (a link was put above it): ${list}`, { ...where, data: { moved } });
+          }
           sweepOrphans();
           startDir = createStartDir('mounts');
           // The proxy listens before the process starts, and the forwarder binds before the plugin's code
@@ -211,6 +218,29 @@ export class OsIsolation {
       },
     };
   }
+}
+
+const realOrUndefined = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Each grant's real path as at load, and a check for those that lead elsewhere now. A plugin may
+ * write its fs.write dirs, so it can move a dir above a nested grant aside and put a link there
+ * (`w/a -> /` above `w/a/etc`); the load's link checks ran before, and the next start (a restart
+ * after a timed-out call) would bind wherever the link leads. A grant may newly exist, not move.
+ */
+function movedGrants(paths: string[]): () => { path: string; realPath: string }[] {
+  const atLoad = new Map(paths.map((p) => [p, realOrUndefined(p)]));
+  return () =>
+    [...atLoad].flatMap(([p, was]) => {
+      const now = realOrUndefined(p);
+      return now === undefined || now === was || now === p ? [] : [{ path: p, realPath: now }];
+    });
 }
 
 export { probeIsolation, type IsolationProbe } from './detect.js';

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExitInfo } from '@clawdesk/sandbox';
-import { echoManifest, eventually, fixtureManifest, opts, settle, start } from '../support/plugins.js';
+import { echoManifest, eventually, FIXTURES_DIR, fixtureManifest, opts, settle, start } from '../support/plugins.js';
 import { removeHostDataDirs, runHost } from '../support/host-process.js';
 import { processesMentioning } from '../support/processes.js';
 import { probeIsolation } from '../../src/isolation/detect.js';
@@ -104,6 +104,40 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       expect(await call('list', { path: m.dir })).toMatchObject({ ok: true, value: expect.arrayContaining(['plugin.mjs']) });
     } finally {
       await close();
+    }
+  });
+
+  test('a link it puts above a nested grant of its own fs.write dir is not followed when its process is restarted', async () => {
+    // fs.write ['w', 'w/a/<name>']: the plugin may write w, so it can move w/a (not itself a
+    // mountpoint) aside and put `w/a -> <host tmp dir>` there. The restart after a timed-out call
+    // must not resolve the nested grant again, to the host's <tmp>/<name>, and bind that writable.
+    const dir = mkdtempSync(path.join(path.dirname(FIXTURES_DIR), '..', '.tmp-relink-'));
+    const name = path.basename(outside);
+    try {
+      copyFileSync(path.join(FIXTURES_DIR, 'os-escape', 'plugin.mjs'), path.join(dir, 'plugin.mjs'));
+      mkdirSync(path.join(dir, 'w'));
+      const m = manifest();
+      const { instance, close } = await start({ ...m, dir, permissions: { ...m.permissions, fs: { read: [], write: ['./w', `./w/a/${name}`] } } });
+      try {
+        const call = async (tool: string, args: unknown) => (await instance.callTool(tool, args, opts())).structuredContent as any;
+        // Node's and deno's own models refuse the link; bun makes it, and only the OS layer is left.
+        const relinked = await call('relink', { path: path.join(dir, 'w', 'a'), target: tmpdir() });
+        if (runtime === 'bun') expect(relinked).toMatchObject({ ok: true });
+        expect((await settle(instance.callTool('hang', {}, opts(300)))).ok).toBe(false);
+        const through = path.join(dir, 'w', 'a', name);
+        const read = await settle(instance.callTool('read', { path: path.join(through, 'secret.txt') }, opts()));
+        await settle(instance.callTool('write', { path: path.join(through, 'dropped.txt') }, opts()));
+        // Before: bun read the host's secret and wrote there. Now the restart is refused instead.
+        expect({ read: read.ok && (read.value.structuredContent as any).value, wrote: existsSync(path.join(outside, 'dropped.txt')) }).toEqual({
+          read: expect.not.stringMatching(/host secret/),
+          wrote: false,
+        });
+      } finally {
+        await close();
+      }
+    } finally {
+      rmSync(path.join(outside, 'dropped.txt'), { force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
