@@ -1,4 +1,5 @@
 import { realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { PluginManifest } from '@clawdesk/manifest';
 import { IsolationUnavailableError, LoadFailedError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
@@ -167,6 +168,7 @@ export class OsIsolation {
     const env = egress ? { ...launch.env, ...proxy.launch } : launch.env;
     const memoryMb = manifest.permissions.memoryMb;
     const plan = { readOnly: request.readOnly, readWrite: request.readWrite };
+    refuseWritableStartDirs(plan.readWrite, where);
     // Built once to refuse unusable paths at instantiate, not on a restart.
     buildLinuxLaunch({ launch, plan, tools: probe.tools, cgroupProcs: [], userNamespace: probe.userNamespace, tmpMb: 1, startDir: '/' }, where);
     const sweepOrphans = () => this.#sweepOrphans();
@@ -234,6 +236,24 @@ const realOrUndefined = (p: string) => {
  * (`w/a -> /` above `w/a/etc`); the load's link checks ran before, and the next start (a restart
  * after a timed-out call) would bind wherever the link leads. A grant may newly exist, not move.
  */
+/**
+ * A plugin that may write the host's tmp dir (or a dir holding it) could rename another plugin's
+ * start dir while the host fills it, put a link there and have the host write that sandbox's mount
+ * table or forwarder where it can rewrite them. Every plugin has a private /tmp, so such a grant is
+ * refused: grant a dir inside the tmp dir instead.
+ */
+function refuseWritableStartDirs(readWrite: string[], where: SandboxErrorOptions): void {
+  const base = realOrUndefined(tmpdir()) ?? tmpdir();
+  const inside = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+  const holding = readWrite.find((p) => inside(realOrUndefined(p) ?? p, base));
+  if (holding !== undefined) {
+    throw new LoadFailedError(
+      `permissions.fs.write grants ${holding}, which holds the host's tmp dir ${base}, where clawdesk keeps every plugin's sandbox files: the plugin could tamper with other plugins' sandboxes. It has a private /tmp of its own; grant a dir inside ${base} instead`,
+      { ...where, data: { field: 'permissions.fs.write', path: holding } },
+    );
+  }
+}
+
 function movedGrants(paths: string[]): () => { path: string; realPath: string }[] {
   const atLoad = new Map(paths.map((p) => [p, realOrUndefined(p)]));
   return () =>

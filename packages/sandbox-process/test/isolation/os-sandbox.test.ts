@@ -213,11 +213,21 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
       }
     });
 
-    test("a plugin granted write on the host's tmp dir cannot open another plugin's start dirs (egress door, root skeleton)", async () => {
+    test("write on the host's tmp dir, or a dir holding it, is refused at load, naming the grant", async () => {
+      const m = manifest();
+      for (const granted of [tmpdir(), '/']) {
+        const outcome = (await settle(start({ ...m, permissions: { ...m.permissions, fs: { read: [], write: [granted] } } }))) as { ok: boolean; error: any };
+        expect(outcome.ok).toBe(false);
+        expect(outcome.error).toMatchObject({ code: 'LOAD_FAILED', data: { field: 'permissions.fs.write', path: granted } });
+        expect(outcome.error.message).toMatch(/holds the host's tmp dir .* private \/tmp of its own; grant a dir inside/);
+      }
+    });
+
+    test("a plugin granted the host's tmp dir cannot open another plugin's start dirs (egress door, root skeleton)", async () => {
       const victim = await startWithDoor(manifest({ permissions: { network: { allowedHosts: [`127.0.0.1:${port}`] } } }));
       const m = manifest();
       // Set past validation, which takes paths relative to the plugin dir: the driver resolves them the same way.
-      const attacker = await start({ ...m, permissions: { ...m.permissions, fs: { read: [tmpdir()], write: [tmpdir()] } } });
+      const attacker = await start({ ...m, permissions: { ...m.permissions, fs: { read: [tmpdir()], write: [] } } });
       try {
         const call = async (tool: string, args: unknown) => (await attacker.instance.callTool(tool, args, opts())).structuredContent as any;
         const listing = await call('list', { path: tmpdir() });
@@ -226,8 +236,8 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
         expect(startDirs).toContain(path.basename(path.dirname(path.dirname(victim.socket))));
         for (const name of startDirs) {
           const dir = path.join(tmpdir(), name);
-          // The sandboxed root owns none of them: it can neither list one nor make it listable, so the
-          // random name of the dir inside (the door's socket, the root skeleton) stays a secret.
+          // It can neither list one nor make it listable, so the random name of the dir inside (the
+          // door's socket, the root skeleton) stays a secret.
           expect(await call('chmod', { path: dir, mode: 0o700 })).toMatchObject({ ok: false });
           expect(await call('list', { path: dir })).toMatchObject({ ok: false });
         }
