@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { PluginManifest } from '@clawdesk/manifest';
-import { IsolationUnavailableError, LoadFailedError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
+import { isInside, IsolationUnavailableError, LoadFailedError, type Logger, type PermissionReport, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
 import type { Launch } from '../runtime/launch.js';
 import { createPluginCgroup, type PluginCgroup } from './cgroup.js';
@@ -244,8 +244,7 @@ const realOrUndefined = (p: string) => {
  */
 function refuseWritableStartDirs(readWrite: string[], where: SandboxErrorOptions): void {
   const base = realOrUndefined(tmpdir()) ?? tmpdir();
-  const inside = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
-  const holding = readWrite.find((p) => inside(realOrUndefined(p) ?? p, base));
+  const holding = readWrite.find((p) => isInside(realOrUndefined(p) ?? p, base));
   if (holding !== undefined) {
     throw new LoadFailedError(
       `permissions.fs.write grants ${holding}, which holds the host's tmp dir ${base}, where clawdesk keeps every plugin's sandbox files: the plugin could tamper with other plugins' sandboxes. It has a private /tmp of its own; grant a dir inside ${base} instead`,

@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
+import { isInside, LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { Launch } from '../runtime/launch.js';
 
 /** Absolute paths of the util-linux (and iproute2) programs the sandbox chain runs. */
@@ -119,8 +119,6 @@ const isLink = (p: string) => {
   }
 };
 
-const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
-
 const depth = (p: string) => p.split('/').filter(Boolean).length;
 
 /** Paths the shell, libmount or the kernel cannot take safely as they are. */
@@ -172,12 +170,12 @@ export function buildLinuxLaunch(spec: LinuxSandboxSpec, where: SandboxErrorOpti
   const files = binds.filter((b) => !isDir(b.p));
   /** Whether a bound dir already shows `p` (then the plugin sees the host's own entry there). */
   const shown = (p: string) =>
-    dirs.some((d) => d.target !== p && inside(d.target, p) && exists(path.join(d.p, path.relative(d.target, p))));
+    dirs.some((d) => d.target !== p && isInside(d.target, p) && exists(path.join(d.p, path.relative(d.target, p))));
 
   const root = path.join(spec.startDir, 'root');
   const at = (target: string) => path.join(root, target);
   /** Inside the private `/tmp`, which hides the skeleton's entries until it is mounted. */
-  const late = (p: string) => p !== '/tmp' && inside('/tmp', p) && !shown(p);
+  const late = (p: string) => p !== '/tmp' && isInside('/tmp', p) && !shown(p);
   const lateFiles = files.filter((f) => late(f.p));
   const lateLinks = [...links].filter(([p]) => late(p));
   // The skeleton: a mountpoint for every mount, `/etc` and the device files. Mountpoints under a
