@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoadFailedError, type SandboxErrorOptions } from '@clawdesk/sandbox';
 import type { ProcessRuntime } from '../options.js';
+import { PIPE_BOTH_WAYS_SOURCE } from './pipe-both-ways.js';
 import { createStartDir } from './start-dirs.js';
 
 /**
@@ -91,12 +92,11 @@ export function forwarderSource(socket: string, port: number, options: { preload
   return `// clawdesk egress forwarder: port ${port} in this network namespace -> the host's egress proxy.
 import net from 'node:net';${lazy ? `\nconst preloadEnv = ${JSON.stringify(preloadEnv)};${LAZY_NODE_PROXY}` : ''}
 const socket = ${JSON.stringify(socket)};
+${PIPE_BOTH_WAYS_SOURCE}
 const server = net.createServer({ allowHalfOpen: true }, (client) => {
   const upstream = net.connect({ path: socket, allowHalfOpen: true });
-  const drop = () => { client.destroy(); upstream.destroy(); };
-  for (const s of [client, upstream]) { s.on('error', drop); s.on('close', drop); s.unref?.(); }
-  client.pipe(upstream);
-  upstream.pipe(client);
+  for (const s of [client, upstream]) { s.on('error', () => {}); s.unref?.(); }
+  pipeBothWays(client, upstream);
 });
 server.on('error', () => {});
 server.listen(${listen});

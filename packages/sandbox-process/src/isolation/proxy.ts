@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveAllowedHost, type HostLookup, type Logger, type PinnedAddress } from '@clawdesk/sandbox';
+import { pipeBothWays } from './pipe-both-ways.js';
 import { greetingReply, parseGreeting, parseRequest, replyForConnectError, requestReply, SOCKS_VERSION, SocksReply, type Parsed } from './socks.js';
 
 /**
@@ -165,13 +166,10 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     });
   }
 
-  /** Joins two sockets both ways; either end closing closes the other. */
+  /** Joins two sockets both ways (see pipeBothWays for how one side's close reaches the other). */
   function splice(client: net.Socket, upstream: net.Socket) {
     client.setTimeout(config.idleTimeoutMs, () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => client.destroy());
+    pipeBothWays(client, upstream);
     client.resume();
   }
 

@@ -109,6 +109,51 @@ describe('limits', () => {
   });
 });
 
+describe('tunnels', () => {
+  /** A server that writes `bytes` and closes at once, as servers answering `connection: close` do. */
+  async function writeAndClose(bytes: Buffer): Promise<number> {
+    const server = net.createServer((socket) => socket.end(bytes));
+    servers.push(server);
+    return listen(server);
+  }
+
+  /** Reads a socket to its end, pausing after every chunk, so the proxy still holds bytes for it when the server closes. */
+  async function readSlowly(socket: net.Socket, skip: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      socket.pause();
+      setTimeout(() => socket.resume(), 2);
+    });
+    await once(socket, 'close');
+    return Buffer.concat(chunks).subarray(skip);
+  }
+
+  const payload = Buffer.alloc(8 * 2 ** 20, 'x');
+
+  test('a CONNECT tunnel delivers every byte a server wrote before it closed, to a client reading slowly', async () => {
+    const server = await writeAndClose(payload);
+    const { port } = await startProxy({ allowedHosts: [`127.0.0.1:${server}`] });
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const head = `HTTP/1.1 200 Connection Established\r\n\r\n`;
+    socket.write(`CONNECT 127.0.0.1:${server} HTTP/1.1\r\nhost: 127.0.0.1:${server}\r\n\r\n`);
+    const got = await readSlowly(socket, head.length);
+    expect(got.length).toBe(payload.length);
+  });
+
+  test('a SOCKS5 tunnel delivers every byte a server wrote before it closed, to a client reading slowly', async () => {
+    const server = await writeAndClose(payload);
+    const { port } = await startProxy({ allowedHosts: [`127.0.0.1:${server}`] });
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(Buffer.from([5, 1, 0])); // greeting: no authentication
+    socket.write(Buffer.from([5, 1, 0, 1, 127, 0, 0, 1, server >> 8, server & 255])); // CONNECT 127.0.0.1:server
+    const got = await readSlowly(socket, 2 + 10); // method choice, then the request's reply
+    expect(got.length).toBe(payload.length);
+  });
+});
+
 describe('what the proxy refuses to do', () => {
   test('allowedHosts: [] admits nothing', async () => {
     const { proxy, port } = await startProxy({ allowedHosts: [] });
