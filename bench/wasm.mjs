@@ -2,7 +2,7 @@
 // .wasm called by Extism 1.0.3 directly in the foreground (the baseline), interleaved; Extism's
 // runInWorker against the same baseline in a pair of its own; the first pair again with one
 // CPU-bound process per core running beside (started and stopped here); the OS's floor for any
-// parked handoff, idle and busy; load time (cold, and on the driver's spare worker); idle memory
+// parked handoff, idle and busy, and for a spinning one; load time (cold, and on the driver's spare worker); idle memory
 // per plugin and per bare worker thread (in a fresh process, bench/_wasm-idle.mjs). Needs
 // `npm run build` (examples/wasm-conformance/dist/plugin.wasm).
 import { spawn } from 'node:child_process';
@@ -48,10 +48,11 @@ export async function bench() {
     // 2 cores, and the quiet pair must be quiet. Both pairs share the baseline, so their ratios compose.
     const stats = await timeInterleaved({ foreground: fgCall, isolated: isoCall }, { warmup: 1000, iterations: 6000, block: 250 });
     const bgStats = await timeInterleaved({ foreground: fgCall, runInWorker: bgCall }, { warmup: 200, iterations: 2000, block: 250 });
-    const floor = await parkedPingPong();
+    const floor = await pingPong('parked');
+    const spinFloor = await pingPong('spinning');
     const busy = await withBurners(async () => ({
       ...(await timeInterleaved({ foreground: fgCall, isolated: isoCall }, { warmup: 500, iterations: 4000, block: 250 })),
-      floor: await parkedPingPong(),
+      floor: await pingPong('parked'),
     }));
     const idleMb = await idleMemory('plugins');
     const floorMb = await idleMemory('bare');
@@ -73,6 +74,13 @@ export async function bench() {
         unit: 'µs p50',
         p99Us: round(floor.p99Us),
         note: 'what any parked handoff costs on this machine before clawdesk does anything',
+      },
+      {
+        name: 'floor: a call handed to a spinning thread and back (both threads busy-wait, no work)',
+        value: round(spinFloor.p50Us),
+        unit: 'µs p50',
+        p99Us: round(spinFloor.p99Us),
+        note: 'the best any handoff between two threads can do here, at p50 and p99',
       },
       {
         name: 'isolated p50 / foreground p50',
@@ -97,6 +105,12 @@ export async function bench() {
         goal: '≥ 40',
         ratioP50: round(bgOverIso),
         note: 'each against the foreground baseline of its own pair',
+      },
+      {
+        name: 'runInWorker p50 / foreground p50 (the ceiling of the row above)',
+        value: round(bg.p50Us / bgStats.foreground.p50Us),
+        unit: '×',
+        note: 'what runInWorker / isolated would be if an isolated call cost exactly a foreground call',
       },
       row(`busy (${BURNERS} CPU-bound processes beside): raw Extism foreground call`, busy.foreground, 'baseline of the busy pair', busy.foreground),
       row(`busy (${BURNERS} CPU-bound processes beside): isolated call`, busy.isolated, 'ratio against the busy foreground call', busy.foreground),
@@ -164,17 +178,27 @@ async function withBurners(fn) {
   }
 }
 
+/** Longest a ping-pong round trip may take before the bench gives up on the worker, ms. */
+const PING_PONG_DEADLINE_MS = 5_000;
+
 /**
- * The OS's cost of a parked handoff: the main thread wakes a sleeping worker through a
- * SharedArrayBuffer, which answers at once and wakes it back; both wait in Atomics.wait.
+ * A bare handoff, no work: the main thread hands a SharedArrayBuffer slot to a worker, which
+ * answers at once. `parked`: both wait in Atomics.wait and the caller leaves a gap between calls,
+ * so each call wakes a sleeping thread (the OS's cost of any parked handoff). `spinning`: both
+ * busy-wait on cores of their own, calls back to back (the floor of a spinning handoff: what
+ * isolation costs at best, at p50 and p99, on this machine).
  */
-async function parkedPingPong({ warmup = 500, iterations = 4000 } = {}) {
+async function pingPong(mode, { warmup = 500, iterations = 4000 } = {}) {
   const sab = new SharedArrayBuffer(8);
   const ctl = new Int32Array(sab);
+  // The worker waits on the value it checked: reading it again for Atomics.wait could catch the
+  // next request already there, and sleep through it for good.
+  const waitForRequest =
+    mode === 'parked' ? 'for (let v; (v = Atomics.load(ctl, 0)) !== 1; ) Atomics.wait(ctl, 0, v);' : 'while (Atomics.load(ctl, 0) !== 1);';
   const worker = new Worker(
     `const { workerData } = require('node:worker_threads');
      const ctl = new Int32Array(workerData);
-     for (;;) { while (Atomics.load(ctl, 0) !== 1) Atomics.wait(ctl, 0, Atomics.load(ctl, 0)); Atomics.store(ctl, 0, 2); Atomics.notify(ctl, 0); }`,
+     for (;;) { ${waitForRequest} Atomics.store(ctl, 0, 2); Atomics.notify(ctl, 0); }`,
     { eval: true, workerData: sab },
   );
   try {
@@ -184,10 +208,13 @@ async function parkedPingPong({ warmup = 500, iterations = 4000 } = {}) {
       const t0 = performance.now();
       Atomics.store(ctl, 0, 1);
       Atomics.notify(ctl, 0);
-      while (Atomics.load(ctl, 0) === 1) Atomics.wait(ctl, 0, 1, 100);
+      while (Atomics.load(ctl, 0) === 1) {
+        if (mode === 'parked') Atomics.wait(ctl, 0, 1, 100);
+        if (performance.now() - t0 > PING_PONG_DEADLINE_MS) throw new Error(`${mode} ping-pong: the worker did not answer within ${PING_PONG_DEADLINE_MS} ms`);
+      }
       if (i >= warmup) samples.push((performance.now() - t0) * 1000);
-      // A caller's gap between calls, so the worker is asleep again when the next one comes.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Parked: a caller's gap between calls, so the worker is asleep again when the next one comes.
+      await (mode === 'parked' ? new Promise((resolve) => setImmediate(resolve)) : Promise.resolve());
     }
     samples.sort((a, b) => a - b);
     return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) };
