@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HostOptions, LogEvent, PluginHost } from '@clawdesk/host';
 import { driverSettings, loadHostConfig } from './config.js';
 import { CliError } from './errors.js';
+import { createTempDataDir } from './temp-data-dir.js';
 
 /**
  * The plugins directory to read: `dir` (must exist), else `./plugins` when it exists, else the host
@@ -89,7 +89,7 @@ export async function openHost(opts: OpenHostOptions): Promise<HostSession & { d
     import('@clawdesk/sandbox-wasm'),
     import('@clawdesk/mcp'),
   ]);
-  const temp = given === undefined ? await mkdtemp(path.join(os.tmpdir(), 'clawdesk-')) : undefined;
+  const temp = given === undefined ? await createTempDataDir() : undefined;
   const host = createHost({
     // OpenClaw before the generic process driver: both run child processes, OpenClaw plugins need its runner.
     drivers: [

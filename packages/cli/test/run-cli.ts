@@ -12,7 +12,7 @@ export interface CliRun {
   stderr: string;
 }
 
-const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+export const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
 
 /** Runs the built CLI like a user would, with the same Node as the tests. `env` replaces the (colourless) default. */
 export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
@@ -35,8 +35,8 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number;
 }
 
 /** Starts a long-running command; `waitFor` resolves when stdout contains the text (and rejects if the CLI exits first). */
-export function startCli(args: string[], opts: { cwd?: string } = {}) {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? EXAMPLES, env });
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? EXAMPLES, env: opts.env ?? env });
   let stdout = '';
   let stderr = '';
   const waiters = new Set<{ text: string; settle: (error?: Error) => void }>();
