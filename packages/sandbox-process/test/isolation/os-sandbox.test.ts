@@ -145,9 +145,15 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
     let server: Server;
     let port: number;
     beforeAll(async () => {
+      // An HTTP server answers once it has read the request head: a response sent the moment the
+      // connection opens reaches fetch before its request went out, and undici retries, then gives up.
       server = createServer((socket) => {
         sockets.add(socket.once('close', () => sockets.delete(socket)));
-        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+        let head = '';
+        socket.setEncoding('latin1').on('data', (chunk: string) => {
+          head += chunk;
+          if (head.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+        });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as { port: number }).port;
