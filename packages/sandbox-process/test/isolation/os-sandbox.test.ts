@@ -152,7 +152,7 @@ describe.each(RUNTIMES)('the OS sandbox contains a hostile %s plugin', (runtime)
         let head = '';
         socket.setEncoding('latin1').on('data', (chunk: string) => {
           head += chunk;
-          if (head.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+          if (!socket.writableEnded && head.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
