@@ -71,6 +71,23 @@ socket.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\\u000
 socket.on('error', (e) => { console.log(JSON.stringify({ error: e.code, got })); process.exit(0); });
 socket.on('close', () => { console.log(JSON.stringify({ got })); process.exit(0); });`;
 
+// A client of a server-first protocol (SMTP, SSH): opens a CONNECT tunnel, sends nothing more until
+// the server's greeting arrives, answers it, and prints everything it received.
+const GREETED = `
+const [host, port, target] = [process.argv[1], Number(process.argv[2]), process.argv[3]];
+const socket = require('node:net').connect({ host, port });
+let got = '';
+socket.setTimeout(5000, () => { console.log(JSON.stringify({ error: 'TIMEOUT', got })); process.exit(0); });
+socket.on('connect', () => socket.write('CONNECT 127.0.0.1:' + target + ' HTTP/1.1\\r\\nHost: 127.0.0.1:' + target + '\\r\\n\\r\\n'));
+socket.on('data', (d) => {
+  const before = got;
+  got += d.toString('latin1');
+  if (!before.includes('220 ') && got.includes('220 ')) socket.write('HELO inside\\r\\n');
+  if (got.includes('\\u0000END')) socket.end();
+});
+socket.on('error', (e) => { console.log(JSON.stringify({ error: e.code, got })); process.exit(0); });
+socket.on('close', () => { console.log(JSON.stringify({ got })); process.exit(0); });`;
+
 const proxyEnv = {
   NODE_USE_ENV_PROXY: '1',
   HTTP_PROXY: PROXY_URL,
@@ -86,7 +103,7 @@ let netns: Netns;
 let proxy: EgressProxy;
 let proxyServer: net.Server;
 const logger = createRecordingLogger();
-const targets: { http: number; https: number; echo: number; forbidden: number } = { http: 0, https: 0, echo: 0, forbidden: 0 };
+const targets: { http: number; https: number; echo: number; greeter: number; forbidden: number } = { http: 0, https: 0, echo: 0, greeter: 0, forbidden: 0 };
 const closers: (() => Promise<unknown>)[] = [];
 
 /** What the target saw of one request: method, path, headers and the body's length. */
@@ -144,6 +161,14 @@ beforeAll(async () => {
       socket.on('data', (d) => socket.write(Buffer.concat([Buffer.from('echo:'), d, Buffer.from('\0END')])));
     }),
   );
+  // Speaks first, as SMTP and SSH servers do: a greeting the moment the connection opens.
+  targets.greeter = await listen(
+    net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write('220 greeter ready\r\n');
+      socket.on('data', (d) => socket.end(Buffer.concat([Buffer.from('250 '), d, Buffer.from('\0END')])));
+    }),
+  );
   targets.forbidden = await listen(http.createServer((_req, res) => res.end('the forbidden server answered')));
   const lookup = async (name: string) => {
     const table: Record<string, string> = { 'rebind.test': '127.0.0.1', 'pinned.test': '127.0.0.1', 'intranet.test': '10.1.2.3' };
@@ -158,6 +183,7 @@ beforeAll(async () => {
       `127.0.0.1:${targets.http}`,
       `127.0.0.1:${targets.https}`,
       `127.0.0.1:${targets.echo}`,
+      `127.0.0.1:${targets.greeter}`,
       `pinned.test:${targets.http}`,
       `rebind.test:${targets.forbidden}`,
       `intranet.test`,
@@ -329,6 +355,11 @@ describe('raw TCP through the proxy', () => {
   test('CONNECT to an allowed TCP port is a tunnel; bytes sent with the request head arrive too', async () => {
     const result = parse(await nodeCjs(RAW, ['127.0.0.1', String(PROXY_PORT), connect(targets.echo)]));
     expect(result.got).toBe('HTTP/1.1 200 Connection Established\r\n\r\necho:ping\0END');
+  });
+
+  test('a server that speaks first (SMTP, SSH) is heard through the tunnel before the client writes, and the dialogue goes on', async () => {
+    const result = parse(await nodeCjs(GREETED, ['127.0.0.1', String(PROXY_PORT), String(targets.greeter)]));
+    expect(result.got).toBe('HTTP/1.1 200 Connection Established\r\n\r\n220 greeter ready\r\n250 HELO inside\r\n\0END');
   });
 
   test('CONNECT to a port that is not listed gets 403 and a closed connection', async () => {
